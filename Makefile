@@ -1,0 +1,62 @@
+# Course tasks. Run from the repository root. `make help` lists them.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= smoke
+TORCH_SPEC ?= torch==2.13.0
+BUILD := build
+NB_SRC := solutions/task3_bert/task3_bert.ipynb
+
+.PHONY: help setup data solution release autograde demo test bench baseline images
+
+help:
+	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
+	@echo "make test      - тесты курса (pytest)"
+	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
+	@echo "make data      - данные: PROFILE=smoke|full"
+	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
+	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
+	@echo "make autograde - проверить все работы из submitted/, выгрузить оценки и отзывы"
+	@echo "make bench     - замеры скорости; make baseline - TF-IDF бейзлайн"
+	@echo "make images    - нарисовать схемы и встроить их в ноутбук"
+
+setup: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first: the pin chooses the build (CPU wheel here), requirements then leave it alone
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+data: setup
+	$(PY) data/build_dataset.py --profile $(PROFILE)
+
+solution: setup
+	$(PY) -m coursekit.smoke --profile $(PROFILE)
+
+release: setup
+	$(PY) -m coursekit.release
+
+autograde: setup
+	$(PY) -m coursekit.grading
+
+demo: setup
+	$(MAKE) data PROFILE=smoke
+	$(MAKE) solution PROFILE=smoke
+	$(MAKE) release
+	$(PY) -m coursekit.demo
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) bench/check_speed.py
+	$(PY) bench/throughput.py
+
+baseline: setup
+	$(PY) bench/baseline.py --data data/task3_data$(if $(filter smoke,$(PROFILE)),_smoke,).csv
+
+images: setup
+	$(PY) images/draw_images.py
+	$(PY) -m coursekit.attachments embed $(NB_SRC)

@@ -1,0 +1,59 @@
+"""Time every student check (solutions/task3_bert/tests.py) on the independent correct implementation.
+
+    python bench/check_speed.py
+
+Prints the time of each check, the total of the checks (target: well under 10 s on 2 CPU cores) and
+the time of the whole process (imports and building the small tokenizer included).
+The first check that builds a torch optimizer pays a one-off import of torch._dynamo (torch does it
+inside torch.optim.Optimizer); in a student's notebook that import has already happened in the
+student's own cell, so the line "без разового импорта" is the figure a student sees.
+"""
+import sys
+import tempfile
+import time
+
+PROCESS_START = time.perf_counter()
+
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from tests.conftest import load_student_checks  # noqa: E402
+from tests import alt_solution as alt  # noqa: E402
+
+
+def main():
+    t = time.perf_counter()
+    checks = load_student_checks()
+    import_time = time.perf_counter() - t
+    t = time.perf_counter()
+    objects = alt.make_objects(tempfile.mkdtemp(prefix='check_speed_'))
+    setup_time = time.perf_counter() - t
+
+    t = time.perf_counter()
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)  # the one-off torch._dynamo import
+    dynamo_time = time.perf_counter() - t
+
+    times = {}
+    for name in checks.__all__:
+        t = time.perf_counter()
+        getattr(checks, name)(*objects[name])
+        times[name] = time.perf_counter() - t
+
+    print()
+    print(f'{"проверка":<26}{"время, с":>10}')
+    for name, seconds in times.items():
+        print(f'{name:<26}{seconds:>10.3f}')
+    total = sum(times.values())
+    print(f'{"итого (все проверки)":<26}{total:>10.3f}   цель: < 10 с; потоков torch: {torch.get_num_threads()}')
+    print(f'{"разовый импорт torch._dynamo":<26}{dynamo_time:>10.3f}   (с ним: {total + dynamo_time:.3f} с)')
+    print(f'{"import tests.py":<26}{import_time:>10.3f}')
+    print(f'{"подготовка объектов":<26}{setup_time:>10.3f}   (обучение маленького токенизатора)')
+    print(f'{"весь процесс":<26}{time.perf_counter() - PROCESS_START:>10.3f}')
+
+
+if __name__ == '__main__':
+    main()

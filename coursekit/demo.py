@@ -1,0 +1,244 @@
+"""Demo class: build submissions from the source and the release, autograde them, compare with the
+expected scores (last step of `make demo`).
+
+    python -m coursekit.demo [--only full,untouched] [--workers 2] [--cell-timeout 60]
+
+Submissions go to submitted/demo_<case>/task3_bert/ (only demo_* folders are replaced). Expected
+scores are derived from the source notebook's points per grade cell: every autograded cell, minus
+the cells each case is built to fail; test_f1 is worth tests.f1_points(predictions) on the
+predictions that case submits. Written answers need manual grading and are not counted.
+Exit status 1 when an actual score differs from the expected one.
+"""
+import argparse
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from coursekit import ROOT
+from coursekit import nbgrader_cells as nc
+from coursekit.grading import DEFAULT_DATA, grade_all
+from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
+
+PREDICTIONS = ROOT / "build" / "test_predictions.smoke.csv"
+DEMO_DIR = ROOT / "build" / "demo"
+F1_CELL = "test_f1"
+
+
+def code_cell(source):
+    return nbformat.v4.new_code_cell(source)
+
+
+def strip_markers(source):
+    return "\n".join(line for line in source.splitlines() if not any(m in line for m in nc.MARKERS))
+
+
+def fill(nb, src_nb, parts=None):
+    """Release notebook with solution cells filled from the source (only `parts` if given)."""
+    part_of, part = {}, None
+    for cell in src_nb.cells:
+        m = nc.PART_RE.search(cell.source) if cell.cell_type == "markdown" else None
+        if m:
+            part = int(m.group(2)) if m.group(2) else "bonus"
+        if nc.nbg(cell).get("solution"):
+            part_of[nc.nbg(cell)["grade_id"]] = (part, strip_markers(cell.source))
+    for cell in nb.cells:
+        gid = nc.nbg(cell).get("grade_id")
+        if nc.nbg(cell).get("solution") and gid in part_of and (parts is None or part_of[gid][0] in parts):
+            cell.source = part_of[gid][1]
+    return nb
+
+
+def index_of(nb, grade_id):
+    return next(i for i, c in enumerate(nb.cells) if nc.nbg(c).get("grade_id") == grade_id)
+
+
+def part_heading(nb, n):
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith(f"## Часть {n}"))
+
+
+def load_tests(source_dir):
+    spec = importlib.util.spec_from_file_location("task3_tests_for_demo", Path(source_dir) / "tests.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_cases(src_nb, rel_nb, predictions):
+    """{case: (notebook, predictions file bytes or None, set of grade ids expected to fail,
+    'crash before index' or None)}."""
+    cells = nc.grade_cells(src_nb)
+    auto = [c["grade_id"] for c in cells if c["auto"]]
+    full = lambda: fill(nbformat.from_dict(rel_nb), src_nb)  # noqa: E731
+    preds = Path(predictions).read_bytes()
+    cases = {}
+
+    cases["full"] = (full(), preds, set())
+    cases["untouched"] = (nbformat.from_dict(rel_nb), None, set(auto))
+    partial = fill(nbformat.from_dict(rel_nb), src_nb, parts={1, 2})
+    cases["partial_parts12"] = (partial, None, {c["grade_id"] for c in cells if c["auto"] and c["part"] not in (1, 2)})
+
+    nb = full()  # the cell before test_bert_layer is locked-only: nbgrader 0.9.6 alone would crash
+    del nb.cells[index_of(nb, "test_bert_layer")]
+    del nb.cells[index_of(nb, "test_optimizer")]
+    cases["grade_cells_deleted"] = (nb, preds, set())
+
+    nb = full()
+    i = index_of(nb, "test_attention")
+    nb.cells.insert(i, nbformat.from_dict(nb.cells[i]))
+    nb.cells[i].id = nb.cells[i].id + "-copy"
+    nb.cells[i].source = "# копия ячейки проверки\nprint('ok')"
+    cases["grade_cell_duplicated"] = (nb, preds, set())
+
+    nb = full()
+    i = index_of(nb, "test_init_layer")
+    nb.cells[i] = nbformat.v4.new_markdown_cell(nb.cells[i].source, metadata=nb.cells[i].metadata)
+    cases["grade_cell_retyped"] = (nb, preds, set())
+
+    nb = full()
+    i = index_of(nb, "attention")
+    nb.cells[i].source += ("\n\n# сломанное внимание: слой ничего не делает\n"
+                           "MultiHeadSelfAttention.forward = lambda self, embeddings, attention_mask: embeddings\n"
+                           "tests.test_attention = lambda *args, **kwargs: print('✓ всё хорошо')\n")
+    cases["tests_monkeypatched"] = (nb, preds, {"test_attention"})
+
+    nb = full()
+    i = index_of(nb, "collate_fn")
+    nb.cells[i].source += ("\n\nclass _AlwaysEqual:\n    def __eq__(self, other):\n        return True\n\n"
+                           "    __hash__ = object.__hash__\n\n\n"
+                           "def collate_fn(batch, pad_idx):\n    return _AlwaysEqual(), _AlwaysEqual()\n")
+    cases["eq_always_true"] = (nb, preds, {"test_collate_fn"})
+
+    nb = full()
+    nb.cells.insert(index_of(nb, "import_tests") + 1, code_cell("while True:\n    pass"))
+    cases["infinite_loop"] = (nb, preds, set())
+
+    nb = full()
+    crash_at = part_heading(nb, 3)
+    nb.cells.insert(crash_at, code_cell("import os\nos._exit(1)"))
+    part12 = {c["grade_id"] for c in cells if c["part"] in (1, 2)}
+    cases["kernel_crash"] = (nb, preds, {g for g in auto if g not in part12})
+
+    nb = full()
+    for gid in ("init_layer", "attention"):
+        i = index_of(nb, gid)
+        nb.cells[i].source = ("import sys\nimport warnings\nwarnings.warn('x')\n"
+                              "print('предупреждение на stderr', file=sys.stderr)\n" + nb.cells[i].source)
+    i = index_of(nb, "init_layer")  # and inside a component, so that it fires in a grade cell
+    nb.cells[i].source += ("\n\n_init_layer = init_layer\n\n\ndef init_layer(*args, **kwargs):\n"
+                           "    warnings.warn('x')\n    print('шум', file=sys.stderr)\n"
+                           "    return _init_layer(*args, **kwargs)\n")
+    cases["warnings_stderr"] = (nb, preds, set())
+
+    nb = full()
+    nb.cells.insert(index_of(nb, "import_tests") + 1, code_cell("print('x' * 50_000_000)"))
+    cases["huge_output"] = (nb, preds, set())
+
+    nb = full()
+    i = index_of(nb, "finetune_trainer")
+    nb.cells[i].source += "\n\ndef broken(:\n    pass\n"
+    cases["syntax_error"] = (nb, preds, {"test_finetune_trainer"})
+
+    rows = preds.decode().splitlines()  # every 4th label wrong: F1 lower, partial credit
+    bad = [r if k % 4 else r.rsplit(",", 1)[0] + "," + str((int(r.rsplit(",", 1)[1]) + 1) % 96)
+           for k, r in enumerate(rows[1:])]
+    cases["predictions_partial"] = (full(), "\n".join([rows[0], *bad, ""]).encode(), set())
+    cases["predictions_missing"] = (full(), None, {F1_CELL})
+    cases["predictions_wrong_columns"] = (full(), b"id,pred\n1,2\n3,4\n", {F1_CELL})
+    cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
+    return cases
+
+
+def expected_score(src_nb, failing, f1_points):
+    """Sum of the autograded cells' points except `failing`; f1_points: the F1 cell's value."""
+    total = 0.0
+    for c in nc.grade_cells(src_nb):
+        if c["auto"] and c["grade_id"] not in failing:
+            total += f1_points if c["grade_id"] == F1_CELL else c["points"]
+    return round(total, 4)
+
+
+def f1_value(tests_module, preds, data, workdir):
+    """tests.f1_points for a predictions file content (None -> 0)."""
+    if preds is None:
+        return 0.0
+    path = Path(workdir) / "predictions_for_expected.csv"
+    path.write_bytes(preds)
+    try:
+        return float(tests_module.f1_points(str(path), str(data), max_points=2.5))
+    except Exception:
+        return 0.0
+
+
+def write_class(cases, submitted):
+    for case, (nb, preds, _) in cases.items():
+        dest = Path(submitted) / f"demo_{case}" / ASSIGNMENT
+        if dest.parent.exists():
+            shutil.rmtree(dest.parent)
+        dest.mkdir(parents=True)
+        nbformat.write(nb, str(dest / f"{ASSIGNMENT}.ipynb"))
+        if preds is not None:
+            (dest / "test_predictions.csv").write_bytes(preds)
+
+
+def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None, source_dir=SOURCE_DIR,
+             release_dir=RELEASE_DIR, predictions=PREDICTIONS, data=DEFAULT_DATA, out_dir=DEMO_DIR,
+             copy_results=True):
+    """Build (a subset of) the demo class, grade it; returns rows with expected/actual."""
+    submitted = Path(submitted or ROOT / "submitted")
+    if not Path(predictions).exists():
+        raise SystemExit(f"нет {predictions}: сначала make solution PROFILE=smoke")
+    src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
+    rel_nb = nc.read(Path(release_dir) / f"{ASSIGNMENT}.ipynb")
+    cases = build_cases(src_nb, rel_nb, predictions)
+    if only:
+        cases = {k: v for k, v in cases.items() if k in only}
+    write_class(cases, submitted)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tests_module = load_tests(source_dir)
+    rows = grade_all(submitted, [f"demo_{c}" for c in cases], workers=workers, timeout=timeout,
+                     cell_timeout=cell_timeout, data=data, out_csv=out_dir / "grades.csv",
+                     main_db=out_dir / "gradebook.db", source_dir=source_dir, copy_results=copy_results,
+                     verbose=False)
+    table = []
+    for row in rows:
+        case = row["student"][len("demo_"):]
+        expected = expected_score(src_nb, cases[case][2],
+                                  f1_value(tests_module, cases[case][1], data, out_dir))
+        table.append(dict(submission=row["student"], expected=expected, actual=row["auto_total"],
+                          status=row["status"], seconds=row["seconds"], reason=row["reason"],
+                          ok=abs(expected - row["auto_total"]) < 1e-6))
+    return table
+
+
+def print_table(table):
+    print(f"{'работа':<34}{'ожидается':>10}{'получено':>10}  {'статус':<13}{'сек':>7}")
+    for r in table:
+        mark = "" if r["ok"] else "   <-- НЕ СОВПАДАЕТ"
+        print(f"{r['submission']:<34}{r['expected']:>10.4g}{r['actual']:>10.4g}  {r['status']:<13}"
+              f"{r['seconds']:>7.1f}{mark}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated case names")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cell-timeout", type=int, default=60)
+    parser.add_argument("--predictions", type=Path, default=PREDICTIONS)
+    args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    table = run_demo(only, args.workers, args.cell_timeout, predictions=args.predictions)
+    print_table(table)
+    print(f"оценки: {DEMO_DIR / 'grades.csv'}; отзывы: feedback/demo_*/")
+    bad = [r for r in table if not r["ok"]]
+    if bad:
+        print(f"не совпало: {len(bad)}", file=sys.stderr)
+        sys.exit(1)
+    print("все оценки совпали с ожидаемыми")
+
+
+if __name__ == "__main__":
+    main()

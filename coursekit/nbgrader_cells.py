@@ -1,0 +1,190 @@
+"""nbgrader cells of the source notebook (grade cells, points, parts, solution regions) and the two
+small preprocessors that nbgrader_config.py plugs into autograde."""
+import re
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
+from traitlets import Integer
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+PART_RE = re.compile(r"^##\s+(Часть\s+(\d+)|Бонус)", re.M)
+
+
+def read(path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def nbg(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def grade_cells(nb):
+    """Grade cells in notebook order: dicts grade_id, points, part, auto (code -> autograded),
+    cell_type. `part` is the number N of the last '## Часть N' heading above the cell ('bonus'
+    after '## Бонус', None before the first heading)."""
+    part, out = None, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = PART_RE.search(cell.source)
+            if m:
+                part = int(m.group(2)) if m.group(2) else "bonus"
+        meta = nbg(cell)
+        if meta.get("grade"):
+            out.append(dict(grade_id=meta["grade_id"], points=float(meta.get("points", 0)), part=part,
+                            auto=cell.cell_type == "code" and not meta.get("solution"),
+                            cell_type=cell.cell_type))
+    return out
+
+
+def points_by_part(nb, auto_only=False):
+    total = {}
+    for g in grade_cells(nb):
+        if auto_only and not g["auto"]:
+            continue
+        total[g["part"]] = round(total.get(g["part"], 0.0) + g["points"], 6)
+    return total
+
+
+def regions(source, begin, end):
+    """Lines strictly between `begin` and `end` marker lines (all regions of a cell)."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def solution_cells(nb):
+    """{grade_id: cell} of the cells with solution regions."""
+    return {nbg(c)["grade_id"]: c for c in nb.cells if nbg(c).get("solution")}
+
+
+def secret_lines(nb):
+    """Lines that must not reach the release: solution and hidden-test lines that do not also occur
+    outside those regions somewhere in the notebook (so a bare `)` or `return x` is not a leak)."""
+    secret, public = set(), set()
+    for cell in nb.cells:
+        hidden = set(regions(cell.source, "BEGIN SOLUTION", "END SOLUTION"))
+        hidden |= set(regions(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
+        secret |= {line.strip() for line in hidden if line.strip()}
+        inside = False
+        for line in cell.source.splitlines():
+            if any(m in line for m in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS")):
+                inside = True
+            elif any(m in line for m in ("END SOLUTION", "END HIDDEN TESTS")):
+                inside = False
+            elif not inside:
+                public.add(line.strip())
+    return secret - public
+
+
+def error_output(ename, evalue):
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+class SafeExecute(Execute):
+    """nbgrader's Execute that survives a dead kernel: the cells executed before the crash keep
+    their outputs (and their points); the crashing cell and every code cell after it get an error
+    output, so grade cells after the crash score 0 instead of the whole submission being dropped."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._dead = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._dead is not None:
+            cell.outputs = [error_output(
+                "KernelDied", f"ячейка не выполнялась: ядро упало в ячейке {self._dead}")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead = index
+            self.log.error("Kernel died in cell %s; later cells are marked as failed", index)
+            cell.outputs = list(cell.get("outputs", [])) + [error_output(
+                "KernelDied", "ядро Python упало при выполнении этой ячейки")]
+            return cell, resources
+
+
+class LimitOutputChars(NbGraderPreprocessor):
+    """Cut stream outputs to `max_chars` characters per cell (LimitOutput counts lines only)."""
+
+    max_chars = Integer(100_000, help="max characters of stream output per cell").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or self.max_chars < 0:
+            return cell, resources
+        left = self.max_chars
+        outputs = []
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                if left <= 0:
+                    continue
+                if len(out.text) > left:
+                    out.text = out.text[:left] + "\n... вывод обрезан ...\n"
+                left -= len(out.text)
+            outputs.append(out)
+        cell.outputs = outputs
+        return cell, resources
+
+
+class OverwriteCellsFixed(OverwriteCells):
+    """OverwriteCells whose add_missing_cells survives two nbgrader 0.9.6 bugs, each of which fails
+    the whole submission: (1) the cell before a deleted grade cell is locked-only (it is looked up
+    among grade/solution cells only: KeyError); (2) a duplicated grade cell (DeduplicateIds leaves
+    `nbgrader: {}` on the extra copy and add_missing_task_cells reads its grade_id: KeyError).
+    A missing grade cell goes right after the nearest preceding nbgrader cell still present in the
+    submission (the top of the notebook if there is none)."""
+
+    def add_missing_task_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_ids = [cell.name for cell in source_nb.source_cells]
+        submitted = {nbg(c).get("grade_id") for c in nb.cells}
+        for task_cell in source_nb.task_cells:
+            if task_cell.name not in submitted:
+                cell = source_nb.source_cells[source_ids.index(task_cell.name)]
+                nb.cells.append(self.missing_cell_transform(cell, task_cell.max_score, is_task=True))
+        return nb, resources
+
+    def add_missing_grade_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_ids = [cell.name for cell in source_nb.source_cells]
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+
+        def present():
+            return {nbg(c).get("grade_id"): i for i, c in enumerate(nb.cells) if nbg(c).get("grade_id")}
+
+        for grade_cell in source_nb.grade_cells:
+            here = present()
+            if grade_cell.name in here:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            source_idx = source_ids.index(grade_cell.name)
+            cell = self.missing_cell_transform(source_nb.source_cells[source_idx], grade_cell.max_score,
+                                               is_solution=grade_cell.name in solution_ids)
+            before = [here[name] for name in source_ids[:source_idx] if name in here]
+            nb.cells.insert(max(before) + 1 if before else 0, cell)
+        return nb, resources
+
+
+class DeduplicateIdsFixed(DeduplicateIds):
+    """DeduplicateIds that removes the nbgrader metadata of extra copies of a cell. nbgrader 0.9.6
+    leaves `nbgrader: {}` there, which CheckCellMetadata then reads as an old schema version
+    (SchemaTooOldError): a duplicated grade cell failed the whole submission. The last copy is the
+    one kept, and OverwriteCells restores its locked source."""
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if cell.get("metadata", {}).get("nbgrader", None) == {}:
+                del cell.metadata["nbgrader"]
+        return nb, resources

@@ -1,0 +1,74 @@
+"""Autograding of a demo class gives the expected scores (slow: a few minutes on 2 cores).
+
+The test grades a representative subset of coursekit.demo's cases; `make demo` grades all of them
+(the infinite loop alone costs a full cell timeout). Predictions are built from the smoke data's test
+labels (F1 = 1), so this test does not need `make solution`.
+"""
+import csv
+
+import pandas as pd
+import pytest
+from nbgrader.api import Gradebook
+
+from coursekit import demo
+from coursekit import nbgrader_cells as nc
+from coursekit.grading import tree_hash
+from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
+from coursekit.smoke import ensure_data
+
+SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_cell_retyped",
+          "tests_monkeypatched", "kernel_crash", "warnings_stderr", "predictions_partial",
+          "predictions_garbage"]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grading")
+    data = ensure_data("smoke").resolve()
+    test = pd.read_csv(data, keep_default_na=False).query("split == 'test'")
+    predictions = tmp / "predictions.csv"
+    pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(predictions, index=False)
+    submitted = tmp / "submitted"
+    table = demo.run_demo(set(SUBSET), workers=2, cell_timeout=60, timeout=600, submitted=submitted,
+                          predictions=predictions, data=data, out_dir=tmp / "out", copy_results=False)
+    return dict(table=table, tmp=tmp, submitted=submitted, before=tree_hash(submitted))
+
+
+def test_demo_subset_grades_to_expected(graded):
+    table = graded["table"]
+    assert sorted(r["submission"] for r in table) == sorted(f"demo_{c}" for c in SUBSET)
+    wrong = [r for r in table if not r["ok"]]
+    assert not wrong, "\n".join(f"{r['submission']}: ожидалось {r['expected']}, получено {r['actual']} "
+                                f"({r['status']}: {r['reason']})" for r in wrong)
+
+
+def test_expected_scores_follow_the_notebook(graded):
+    src = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb")
+    auto = sum(g["points"] for g in nc.grade_cells(src) if g["auto"])
+    rows = {r["submission"]: r for r in graded["table"]}
+    assert rows["demo_full"]["expected"] == pytest.approx(auto)
+    assert rows["demo_untouched"]["expected"] == 0
+    part12 = sum(g["points"] for g in nc.grade_cells(src) if g["auto"] and g["part"] in (1, 2))
+    assert rows["demo_partial_parts12"]["expected"] == pytest.approx(part12)
+    assert rows["demo_kernel_crash"]["expected"] == pytest.approx(part12)
+    assert rows["demo_kernel_crash"]["status"] == "crashed"
+    assert 0 < rows["demo_predictions_partial"]["expected"] < auto
+
+
+def test_grades_csv_gradebook_and_submitted_untouched(graded):
+    tmp = graded["tmp"]
+    assert tree_hash(graded["submitted"]) == graded["before"]
+    with open(tmp / "out" / "grades.csv") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {f"demo_{c}" for c in SUBSET}
+    for column in ("part1", "part2", "part3", "part4", "test_attention", "test_f1", "total", "status", "seconds"):
+        assert column in rows["demo_full"]
+    with Gradebook(f"sqlite:///{tmp / 'out' / 'gradebook.db'}") as gb:
+        for student, row in rows.items():
+            nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+            auto = sum(g.auto_score or 0 for g in nb.grades if g.cell.cell_type == "code")
+            assert auto == pytest.approx(float(row["auto_total"])), student
+
+
+def test_release_used_by_demo_exists():
+    assert (RELEASE_DIR / f"{ASSIGNMENT}.ipynb").exists(), "make release"

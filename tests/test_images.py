@@ -1,0 +1,241 @@
+"""The diagrams: drawn by images/draw_images.py, the lr picture from the solution's own
+Scheduler, and embedded in the notebook as attachments that match images/."""
+import base64
+import importlib.util
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from coursekit import RELEASE_NB, ROOT, SOLUTION_NB  # noqa: E402
+from coursekit.attachments import check_images, embed_images  # noqa: E402
+from coursekit.notebook import load_defs  # noqa: E402
+
+IMAGES_DIR = ROOT / "images"
+SCRIPT = IMAGES_DIR / "draw_images.py"
+NAMES = ["transformer", "bert_input", "attention", "multihead", "lr"]
+MAX_BYTES = 200 * 1024
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("draw_images", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def draw_images():
+    return _load_script()
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return load_defs(SOLUTION_NB)
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory, draw_images, solution):
+    out = tmp_path_factory.mktemp("pictures")
+    draw_images.draw_all(out, solution=solution)
+    return out
+
+
+def _pixels(path):
+    image = mpimg.imread(str(path))
+    return image[..., :3] if image.ndim == 3 else image
+
+
+# ---------------------------------------------------------------- drawing
+
+@pytest.mark.parametrize("name", NAMES)
+def test_picture_is_drawn_with_content(drawn, name):
+    path = drawn / f"{name}.png"
+    assert path.is_file(), f"{name}.png не нарисован"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 5 * 1024 < path.stat().st_size < MAX_BYTES, path.stat().st_size
+    pixels = _pixels(path)
+    height, width = pixels.shape[:2]
+    assert 300 <= height <= 1200 and 500 <= width <= 2000, pixels.shape
+    assert (pixels[0, 0] == 1).all(), "фон должен быть белым"
+    ink = (pixels < 0.9).any(axis=-1).mean()
+    assert 0.02 < ink < 0.6, f"доля закрашенных пикселей {ink:.3f}"
+    colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 50, "картинка почти одноцветная"
+
+
+def test_cli_only_and_out(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--only", "attention", "--only", "multihead",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["attention.png", "multihead.png"]
+
+
+def test_drawing_is_deterministic(tmp_path, draw_images):
+    first = draw_images.draw_transformer(tmp_path / "a.png").read_bytes()
+    second = draw_images.draw_transformer(tmp_path / "b.png").read_bytes()
+    assert first == second
+
+
+# ---------------------------------------------------------------- lr curve from the solution
+
+def test_solution_has_scheduler(solution):
+    assert hasattr(solution, "Scheduler"), "в ноутбуке-решении нет Scheduler (ячейки defs)"
+
+
+@pytest.mark.parametrize("init_lr, peak_lr, final_lr, warmup, total", [
+    (0.0, 1e-3, 1e-5, 10, 50),
+    (1e-5, 5e-4, 1e-4, 7, 31),
+])
+def test_lr_curve_follows_the_schedule(draw_images, solution,
+                                       init_lr, peak_lr, final_lr, warmup, total):
+    extra = 5
+    lrs = np.array(draw_images.lr_curve(solution, init_lr, peak_lr, final_lr, warmup, total,
+                                       extra_steps=extra))
+    assert len(lrs) == total + extra + 1
+    steps = np.arange(len(lrs))
+    expected = np.where(
+        steps <= warmup,
+        init_lr + (peak_lr - init_lr) * steps / warmup,
+        np.where(steps <= total,
+                 peak_lr + (final_lr - peak_lr) * (steps - warmup) / (total - warmup),
+                 final_lr))
+    assert lrs[0] == pytest.approx(init_lr, abs=1e-12)
+    assert int(np.argmax(lrs)) == warmup and lrs[warmup] == pytest.approx(peak_lr)
+    assert lrs[total] == pytest.approx(final_lr)
+    np.testing.assert_allclose(lrs, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_lr_picture_settings_peak_at_warmup(draw_images, solution):
+    s = draw_images.LR_SETTINGS
+    lrs = draw_images.lr_curve(solution, **s)
+    assert lrs[0] == pytest.approx(s["init_lr"], abs=1e-12)
+    assert int(np.argmax(lrs)) == s["num_warmup_steps"]
+    assert lrs[-1] == pytest.approx(s["final_lr"])
+
+
+# ---------------------------------------------------------------- attachments
+
+def _png(path, value):
+    mpimg.imsave(str(path), np.full((4, 6, 3), value, dtype=np.float32))
+    return path.read_bytes()
+
+
+def _small_notebook(path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Заголовок без картинок"),
+        nbformat.v4.new_markdown_cell(
+            "![первая](attachment:a.png)\n\nещё раз ![снова](attachment:a.png) и "
+            '<img src="attachment:b.png">'),
+        nbformat.v4.new_code_cell("x = 1  # attachment:a.png в коде не считается"),
+        nbformat.v4.new_markdown_cell("Картинку отсюда убрали."),
+    ]
+    nb.cells[3]["attachments"] = {"old.png": {"image/png": base64.b64encode(b"x").decode()}}
+    nbformat.write(nb, str(path))
+
+
+def test_embed_check_round_trip(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    a_bytes = _png(images / "a.png", 0.2)
+    b_bytes = _png(images / "b.png", 0.7)
+    _png(images / "unused.png", 0.5)  # referenced nowhere: fine
+    nb_path = tmp_path / "nb.ipynb"
+    _small_notebook(nb_path)
+
+    problems = check_images(nb_path, images)
+    assert len(problems) == 3, problems
+    assert any("a.png" in p for p in problems) and any("b.png" in p for p in problems)
+    assert any("old.png" in p for p in problems)
+
+    changes = embed_images(nb_path, images)
+    assert len(changes) == 3, changes
+    assert check_images(nb_path, images) == []
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nbformat.validate(nb)
+    assert set(nb.cells[1].attachments) == {"a.png", "b.png"}
+    assert base64.b64decode(nb.cells[1].attachments["a.png"]["image/png"]) == a_bytes
+    assert base64.b64decode(nb.cells[1].attachments["b.png"]["image/png"]) == b_bytes
+    assert "attachments" not in nb.cells[3] and "attachments" not in nb.cells[0]
+
+    # nothing to do: the file is not rewritten
+    written = nb_path.read_bytes()
+    mtime = nb_path.stat().st_mtime_ns
+    assert embed_images(nb_path, images) == []
+    assert nb_path.read_bytes() == written and nb_path.stat().st_mtime_ns == mtime
+
+    # a redrawn picture makes the attachment stale until embedded again
+    _png(images / "a.png", 0.9)
+    problems = check_images(nb_path, images)
+    assert len(problems) == 1 and "a.png" in problems[0], problems
+    assert embed_images(nb_path, images) == ["ячейка 1: обновлено a.png"]
+    assert check_images(nb_path, images) == []
+
+    # a missing picture: clear error, notebook untouched
+    written = nb_path.read_bytes()
+    (images / "b.png").unlink()
+    assert any("b.png" in p for p in check_images(nb_path, images))
+    with pytest.raises(FileNotFoundError, match="b.png"):
+        embed_images(nb_path, images)
+    assert nb_path.read_bytes() == written
+
+
+def test_attachments_cli(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    _png(images / "a.png", 0.3)
+    _png(images / "b.png", 0.6)
+    nb_path = tmp_path / "nb.ipynb"
+    _small_notebook(nb_path)
+
+    def cli(command):
+        return subprocess.run(
+            [sys.executable, "-m", "coursekit.attachments", command, str(nb_path),
+             "--images", str(images)],
+            capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    result = cli("check")
+    assert result.returncode == 1 and "a.png" in result.stdout, result
+    assert cli("embed").returncode == 0
+    result = cli("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- the real notebooks
+
+def test_committed_pictures_exist_and_are_small():
+    for name in NAMES:
+        path = IMAGES_DIR / f"{name}.png"
+        assert path.is_file(), f"нет {path}: python images/draw_images.py"
+        assert path.stat().st_size < MAX_BYTES
+
+
+def test_committed_pictures_match_the_script(drawn):
+    """images/*.png are what the script draws now (e.g. lr.png after a Scheduler change)."""
+    for name in NAMES:
+        committed, fresh = _pixels(IMAGES_DIR / f"{name}.png"), _pixels(drawn / f"{name}.png")
+        assert committed.shape == fresh.shape, (
+            f"{name}.png устарел: перерисуйте (make images)")
+        assert np.abs(committed - fresh).mean() < 2e-3, (
+            f"{name}.png устарел: перерисуйте (make images)")
+
+
+def test_solution_notebook_attachments_in_sync():
+    problems = check_images(SOLUTION_NB, IMAGES_DIR)
+    assert problems == [], "\n".join(problems + ["исправить: make images"])
+
+
+def test_release_notebook_attachments_in_sync():
+    if not RELEASE_NB.exists():
+        pytest.skip("релиз ещё не собран (make release)")
+    problems = check_images(RELEASE_NB, IMAGES_DIR)
+    assert problems == [], "\n".join(problems + ["исправить: make images && make release"])
