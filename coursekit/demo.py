@@ -97,11 +97,14 @@ def build_cases(src_nb, rel_nb, predictions):
     nb.cells[i] = nbformat.v4.new_markdown_cell(nb.cells[i].source, metadata=nb.cells[i].metadata)
     cases["grade_cell_retyped"] = (nb, preds, set())
 
-    nb = full()
+    nb = full()  # attention broken for its own check only (restored right after), tests patched
     i = index_of(nb, "attention")
     nb.cells[i].source += ("\n\n# сломанное внимание: слой ничего не делает\n"
+                           "_good_forward = MultiHeadSelfAttention.forward\n"
                            "MultiHeadSelfAttention.forward = lambda self, embeddings, attention_mask: embeddings\n"
                            "tests.test_attention = lambda *args, **kwargs: print('✓ всё хорошо')\n")
+    nb.cells.insert(index_of(nb, "test_attention") + 1,
+                    code_cell("MultiHeadSelfAttention.forward = _good_forward"))
     cases["tests_monkeypatched"] = (nb, preds, {"test_attention"})
 
     nb = full()

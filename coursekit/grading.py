@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,8 +118,9 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     if rc is None:
         result.update(status="timeout", reason=f"проверка дольше {timeout} с, процесс остановлен")
     elif rc != 0 or not (autograded / f"{ASSIGNMENT}.ipynb").exists():
-        errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
-        result.update(status="failed", reason=" | ".join(errors[-3:])[-500:] or f"nbgrader rc={rc}")
+        lines = log.read_text(errors="replace").splitlines()
+        raised = [ln.strip() for ln in lines if re.match(r"\s*[\w.]*(Error|Exception)\b.*", ln)]
+        result.update(status="failed", reason=(raised[-1] if raised else f"nbgrader rc={rc}")[:300])
     else:
         nb = nbformat.read(str(autograded / f"{ASSIGNMENT}.ipynb"), as_version=4)
         enames = [o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])

@@ -4,7 +4,6 @@ It differs from the notebook's solution on purpose (names, layout, RNG sources) 
 student checks are shown to judge behaviour, not one particular way of writing the code.
 Used only by the course's own tests (tests/test_checks_alt.py) and bench/check_speed.py.
 """
-import math
 import os
 import random
 from pathlib import Path

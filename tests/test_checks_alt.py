@@ -272,7 +272,7 @@ def test_tokenizer_erratum_vocab_file(checks, tmp_path, capfd):
 # --- no flakiness, no side effects ------------------------------------------------------------------
 
 STATISTICAL = ['test_collator', 'test_dataset', 'test_init_layer', 'test_bert_embeddings', 'test_attention',
-               'test_classifier_head']
+               'test_feedforward', 'test_bert', 'test_classifier_head']
 
 
 def test_statistical_checks_are_not_flaky(checks, objects, capfd):
@@ -302,6 +302,7 @@ def test_checks_restore_callers_random_state(checks, objects, capfd):
     random.seed(7)
     np.random.seed(7)
     expected = (torch.rand(3), random.random(), np.random.rand())
+    threads = torch.get_num_threads()
     torch.manual_seed(7)
     random.seed(7)
     np.random.seed(7)
@@ -309,6 +310,7 @@ def test_checks_restore_callers_random_state(checks, objects, capfd):
         getattr(checks, name)(*objects[name])
     got = (torch.rand(3), random.random(), np.random.rand())
     assert torch.equal(got[0], expected[0]) and got[1:] == expected[1:]
+    assert torch.get_num_threads() == threads
     capfd.readouterr()
 
 

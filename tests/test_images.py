@@ -235,7 +235,6 @@ def test_solution_notebook_attachments_in_sync():
 
 
 def test_release_notebook_attachments_in_sync():
-    if not RELEASE_NB.exists():
-        pytest.skip("релиз ещё не собран (make release)")
+    assert RELEASE_NB.exists(), "релиз не собран: make release"
     problems = check_images(RELEASE_NB, IMAGES_DIR)
     assert problems == [], "\n".join(problems + ["исправить: make images && make release"])

@@ -1,0 +1,2227 @@
+"""Проверки к заданию «BERT и transfer learning».
+
+Вызывайте `tests.test_*(...)` после каждого компонента. Проверка печатает одну строку
+«✓ ...», если всё верно, и бросает AssertionError с описанием ошибки на русском, если нет.
+
+Как устроены проверки (для любопытных):
+- эталоны — независимые готовые реализации (nn.MultiheadAttention, nn.TransformerEncoderLayer,
+  nn.LayerNorm, torch.optim.AdamW, F.cross_entropy) с вашими весами, скопированными внутрь,
+  и формулы из текста задания; сравнение с явным допуском;
+- слои внутри ваших модулей ищутся по роли (типу и размерам), а не по именам атрибутов;
+- всё считается на CPU на маленьких размерах, с фиксированным seed; состояние генераторов
+  случайных чисел вашего ноутбука восстанавливается после проверки.
+"""
+import contextlib
+import copy
+import functools
+import glob
+import inspect
+import io
+import itertools
+import logging
+import math
+import numbers
+import os
+import random
+import shutil
+import sys
+import tempfile
+import traceback
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    'test_tokenizer', 'test_dataset', 'test_collator', 'test_init_layer', 'test_bert_embeddings',
+    'test_attention', 'test_feedforward', 'test_bert_layer', 'test_bert', 'test_mlm_head',
+    'test_classifier_head', 'test_bert_model', 'test_optimizer', 'test_scheduler', 'test_trainer',
+    'test_finetune_dataset', 'test_collate_fn', 'test_finetune_model', 'test_load_weights',
+    'test_finetune_trainer', 'test_min_len', 'report_f1', 'f1_points', 'score_predictions',
+]
+
+SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+NUM_SPECIAL = len(SPECIAL_TOKENS)
+ATOL = 1e-5          # допуск для одного слоя во float32
+ATOL_DEEP = 3e-5     # допуск для нескольких слоёв подряд и функций потерь
+INIT_STD_RATIO = 0.8796  # std усечённого в [-2σ, 2σ] нормального распределения, в долях σ
+
+# Маленькие размеры: все проверки вместе укладываются в несколько секунд на CPU.
+H, HEADS, V, L, N_LAYERS = 32, 4, 101, 24, 2
+I_SIZE = 4 * H
+
+
+class CheckError(AssertionError):
+    """Проверка не пройдена: сообщение говорит, что ожидалось и что получено."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Общая обвязка: тишина, seed, короткие сообщения
+# ----------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet():
+    """Ничего не пишет в stdout/stderr: предупреждения, прогресс-бары, логи transformers."""
+    hf_logging, old_verbosity = None, None
+    if 'transformers' in sys.modules:
+        try:
+            from transformers.utils import logging as hf_logging
+            old_verbosity = hf_logging.get_verbosity()
+            hf_logging.set_verbosity_error()
+        except Exception:
+            hf_logging = None
+    old_disable = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # обработчики logging могут держать ссылку на настоящий stderr
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                yield
+    finally:
+        logging.disable(old_disable)
+        if hf_logging is not None:
+            hf_logging.set_verbosity(old_verbosity)
+
+
+@contextlib.contextmanager
+def _seeded(seed):
+    """Фиксирует seed внутри проверки и возвращает генераторы ноутбука в прежнее состояние."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed)
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+@contextlib.contextmanager
+def _single_thread():
+    """Тензоры в проверках крошечные: один поток быстрее (и не спорит за ядра с ноутбуком)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+_SEED_OFFSET = 0  # для тестов курса: прогон проверок с другими внутренними seed
+
+
+def _check(component, seed=0):
+    """Декоратор проверки: тишина, seed, одна строка об успехе, короткое сообщение об ошибке."""
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            error = None
+            with _quiet(), _seeded(seed + _SEED_OFFSET), _single_thread(), torch.enable_grad():
+                try:
+                    fn(*args, **kwargs)
+                except CheckError as e:
+                    error = e
+                except Exception as e:  # ошибка в самой проверке из-за неожиданного объекта
+                    error = CheckError(f'{component}: проверка упала на вашем объекте: '
+                                       f'{type(e).__name__}: {e}{_where(e)}')
+            if error is not None:
+                message = str(error)
+                if not message.startswith(component):
+                    message = f'{component}: {message}'
+                raise CheckError(message) from None
+            print(f'✓ {component}: все проверки пройдены')
+        return wrapper
+    return decorator
+
+
+def _where(exc):
+    """Строка кода, где упало исключение (последний кадр), чтобы было видно место ошибки."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = os.path.abspath(__file__)
+    frames = [f for f in frames if os.path.abspath(f.filename) != here] or frames
+    if not frames:
+        return ''
+    f = frames[-1]
+    line = f'\n  место: {os.path.basename(f.filename)}, строка {f.lineno}'
+    if f.line:
+        line += f': {f.line.strip()}'
+    return line
+
+
+@contextlib.contextmanager
+def _tempdir(prefix):
+    path = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fail(message, hint=None):
+    raise CheckError(message + (f'\n  Подсказка: {hint}' if hint else ''))
+
+
+def _call(what, fn, *args, **kwargs):
+    """Вызывает код студента; любое исключение превращает в понятное сообщение."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        _fail(f'{what}: не реализовано (NotImplementedError). Заполните шаблон.')
+    except CheckError:
+        raise
+    except Exception as e:
+        _fail(f'{what}: ошибка {type(e).__name__}: {e}{_where(e)}')
+
+
+def _require_class(obj, name):
+    if obj is None:
+        _fail(f'ожидался класс {name}, получено None')
+    if not inspect.isclass(obj):
+        _fail(f'ожидался класс {name}, получен объект типа {type(obj).__name__}',
+              f'передайте сам класс: tests.test_...({name}), а не его экземпляр')
+
+
+def _require_function(obj, name):
+    if obj is None:
+        _fail(f'ожидалась функция {name}, получено None')
+    if inspect.isclass(obj) or not callable(obj):
+        _fail(f'ожидалась функция {name}, получено {type(obj).__name__}')
+
+
+def _construct(cls, name, *args, **kwargs):
+    _require_class(cls, name)
+    obj = _call(f'создание {name}(...)', cls, *args, **kwargs)
+    return obj
+
+
+def _module(cls, name, *args, **kwargs):
+    obj = _construct(cls, name, *args, **kwargs)
+    if not isinstance(obj, nn.Module):
+        _fail(f'{name} должен наследоваться от nn.Module, получен {type(obj).__name__}')
+    return obj
+
+
+def _tensor(x, what, ndim=None, shape=None, floating=None):
+    if not isinstance(x, torch.Tensor):
+        _fail(f'{what}: ожидался torch.Tensor, получен {type(x).__name__}')
+    if ndim is not None and x.dim() != ndim:
+        _fail(f'{what}: ожидался тензор размерности {ndim}, получена форма {tuple(x.shape)}')
+    if shape is not None and tuple(x.shape) != tuple(shape):
+        _fail(f'{what}: ожидалась форма {tuple(shape)}, получена {tuple(x.shape)}')
+    if floating is True and not x.is_floating_point():
+        _fail(f'{what}: ожидался вещественный тензор, получен {x.dtype}')
+    return x
+
+
+def _compare(what, got, expected, atol=ATOL, hint=None, mask=None):
+    """Сравнивает с эталоном: форма, конечность, максимум модуля разности."""
+    _tensor(got, what, shape=expected.shape)
+    got = got.detach().float().cpu()
+    expected = expected.detach().float().cpu()
+    if mask is not None:
+        got, expected = got[mask], expected[mask]
+    if not torch.isfinite(got).all():
+        _fail(f'{what}: в выходе есть nan/inf', hint)
+    diff = (got - expected).abs().max().item() if got.numel() else 0.0
+    if not diff <= atol:
+        _fail(f'{what}: не совпадает с эталоном: макс. |разница| = {diff:.3g} (допуск {atol:g})', hint)
+
+
+def _int(x, what):
+    """Целое число из int / bool / numpy / тензора из одного элемента (без сравнения через ==)."""
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1 or x.is_floating_point() and x.item() != int(x.item()):
+            _fail(f'{what}: ожидалось целое число, получен тензор формы {tuple(x.shape)}')
+        return int(x.item())
+    if isinstance(x, (bool, np.bool_)):
+        return int(x)
+    if isinstance(x, (numbers.Integral, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        return int(x)
+    _fail(f'{what}: ожидалось целое число, получено {type(x).__name__}')
+
+
+def _float(x, what):
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1:
+            _fail(f'{what}: ожидалось число, получен тензор формы {tuple(x.shape)}')
+        return float(x.detach().item())
+    if isinstance(x, (numbers.Real, np.floating, np.integer)) and not isinstance(x, bool):
+        return float(x)
+    _fail(f'{what}: ожидалось число (float), получено {type(x).__name__}')
+
+
+def _ids(x, what):
+    """Список индексов токенов из list/tuple/np.ndarray/тензора."""
+    if isinstance(x, torch.Tensor):
+        if x.dim() != 1 or x.is_floating_point():
+            _fail(f'{what}: ожидался одномерный целочисленный тензор, получен {x.dtype} формы {tuple(x.shape)}')
+        return [int(v) for v in x.tolist()]
+    if isinstance(x, np.ndarray):
+        if x.ndim != 1 or not np.issubdtype(x.dtype, np.integer):
+            _fail(f'{what}: ожидался одномерный массив целых, получен {x.dtype} формы {x.shape}')
+        return [int(v) for v in x.tolist()]
+    if isinstance(x, (list, tuple)):
+        return [_int(v, what) for v in x]
+    _fail(f'{what}: ожидался список индексов, получен {type(x).__name__}')
+
+
+def _n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def _check_params(name, module, expected, formula):
+    got = _n_params(module)
+    if got != expected:
+        _fail(f'{name}: число параметров {got}, ожидалось {expected} = {formula}',
+              'лишние/недостающие слои, bias или LayerNorm; слои не должны повторно использовать '
+              'один и тот же объект')
+
+
+def _describe(module):
+    found = []
+    for path, m in module.named_modules():
+        if isinstance(m, nn.Linear):
+            found.append(f'{path or "<корень>"}: Linear({m.in_features}, {m.out_features})')
+        elif isinstance(m, nn.Embedding):
+            found.append(f'{path or "<корень>"}: Embedding({m.num_embeddings}, {m.embedding_dim})')
+        elif isinstance(m, nn.LayerNorm):
+            found.append(f'{path or "<корень>"}: LayerNorm{tuple(m.normalized_shape)}')
+    return '; '.join(found) if found else 'ни одного Linear/Embedding/LayerNorm'
+
+
+# ----------------------------------------------------------------------------------------------
+# Поиск слоёв по роли
+# ----------------------------------------------------------------------------------------------
+
+def _is_linear(m, i, o):
+    return isinstance(m, nn.Linear) and m.in_features == i and m.out_features == o
+
+
+def _is_ln(m, h):
+    return isinstance(m, nn.LayerNorm) and tuple(m.normalized_shape) == (h,)
+
+
+def _find(root, pred):
+    return [(path, m) for path, m in root.named_modules() if pred(m)]
+
+
+def _one(component, root, pred, role):
+    found = _find(root, pred)
+    if len(found) != 1:
+        _fail(f'{component}: не удалось однозначно найти {role} (найдено {len(found)}). '
+              f'Найдены слои: {_describe(root)}',
+              'проверка ищет слои по типу и размерам; используйте nn.Linear/nn.Embedding/nn.LayerNorm '
+              'с размерами из задания')
+    return found[0][1]
+
+
+def _contains(module, pred):
+    return any(pred(m) for m in module.modules())
+
+
+def _block(root, path, pred):
+    """Ближайший предок модуля `path` (включая его самого), для которого выполнено pred."""
+    modules = dict(root.named_modules())
+    parts = path.split('.') if path else []
+    for k in range(len(parts), -1, -1):
+        candidate = modules.get('.'.join(parts[:k]))
+        if candidate is not None and pred(candidate):
+            return candidate
+    return None
+
+
+def _ln_params(ln):
+    h = ln.normalized_shape[0]
+    w = ln.weight if ln.weight is not None else torch.ones(h)
+    b = ln.bias if ln.bias is not None else torch.zeros(h)
+    return w.detach().clone(), b.detach().clone(), ln.eps
+
+
+def _find_embeddings(component, root, vocab, max_len, hidden, type_vocab=2):
+    def emb(n):
+        return lambda m: isinstance(m, nn.Embedding) and m.num_embeddings == n and m.embedding_dim == hidden
+    tok = _one(component, root, emb(vocab), f'эмбеддинги токенов nn.Embedding({vocab}, {hidden})')
+    typ = _one(component, root, emb(type_vocab), f'сегментные эмбеддинги nn.Embedding({type_vocab}, {hidden})')
+    pos_modules = _find(root, emb(max_len))
+    emb_params = {id(p) for _, m in _find(root, lambda m: isinstance(m, nn.Embedding)) for p in m.parameters()}
+    pos_params = [p for p in root.parameters() if tuple(p.shape) == (max_len, hidden) and id(p) not in emb_params]
+    if len(pos_modules) + len(pos_params) != 1:
+        _fail(f'{component}: не удалось найти позиционные эмбеддинги: ожидался nn.Embedding({max_len}, {hidden}) '
+              f'или nn.Parameter формы ({max_len}, {hidden}). Найдены слои: {_describe(root)}')
+    pos = pos_modules[0][1].weight if pos_modules else pos_params[0]
+    return tok, pos, typ
+
+
+def _embedding_weights(component, root, vocab, max_len, hidden, ln=None):
+    tok, pos, typ = _find_embeddings(component, root, vocab, max_len, hidden)
+    if ln is None:
+        ln = _one(component, root, lambda m: _is_ln(m, hidden), f'LayerNorm({hidden}) эмбеддингов')
+    return dict(tok=tok.weight.detach().clone(), pos=pos.detach().clone(), typ=typ.weight.detach().clone(),
+                ln=_ln_params(ln))
+
+
+def _ref_embeddings(w, input_ids, token_type_ids):
+    """Эталон по тексту задания: сумма трёх эмбеддингов, затем LayerNorm (nn.functional)."""
+    seqlen = input_ids.shape[1]
+    summed = (F.embedding(input_ids, w['tok']) + F.embedding(token_type_ids, w['typ'])
+              + w['pos'][:seqlen][None])
+    g, b, eps = w['ln']
+    return F.layer_norm(summed, (summed.shape[-1],), g, b, eps)
+
+
+# Раскладки объединённой матрицы qkv: 'chunk' — [q; k; v] блоками по hidden (или их перестановка),
+# 'head' — по головам: для каждой головы подряд q, k, v (view(B, S, heads, 3, d)).
+_QKV_LAYOUTS = [('chunk', order) for order in itertools.permutations(range(3))] + \
+               [('head', order) for order in itertools.permutations(range(3))]
+
+
+def _split_qkv(weight, heads, layout):
+    """Строки матрицы (3H x ...) -> тройка блоков в порядке, в котором их выдаёт слой студента."""
+    kind, order = layout
+    hidden3 = weight.shape[0]
+    hidden = hidden3 // 3
+    if kind == 'chunk':
+        parts = list(weight.reshape(3, hidden, *weight.shape[1:]))
+    else:
+        d = hidden // heads
+        w = weight.reshape(heads, 3, d, *weight.shape[1:])
+        parts = [w[:, c].reshape(hidden, *weight.shape[1:]) for c in range(3)]
+    return torch.cat([parts[order[0]], parts[order[1]], parts[order[2]]], dim=0)
+
+
+def _attention_weights(component, block, hidden):
+    qkv = _one(component, block, lambda m: _is_linear(m, hidden, 3 * hidden),
+               f'объединённый линейный слой qkv nn.Linear({hidden}, {3 * hidden})')
+    out = _one(component, block, lambda m: _is_linear(m, hidden, hidden),
+               f'выходной линейный слой nn.Linear({hidden}, {hidden})')
+    ln = _one(component, block, lambda m: _is_ln(m, hidden), f'LayerNorm({hidden})')
+    if qkv.bias is None or out.bias is None:
+        _fail(f'{component}: у линейных слоёв внимания должен быть bias')
+    return dict(qkv_w=qkv.weight.detach().clone(), qkv_b=qkv.bias.detach().clone(),
+                out_w=out.weight.detach().clone(), out_b=out.bias.detach().clone(), ln=_ln_params(ln))
+
+
+def _ff_weights(component, block, hidden, inter):
+    up = _one(component, block, lambda m: _is_linear(m, hidden, inter), f'nn.Linear({hidden}, {inter})')
+    down = _one(component, block, lambda m: _is_linear(m, inter, hidden), f'nn.Linear({inter}, {hidden})')
+    ln = _one(component, block, lambda m: _is_ln(m, hidden), f'LayerNorm({hidden})')
+    return dict(up_w=up.weight.detach().clone(), up_b=up.bias.detach().clone(),
+                down_w=down.weight.detach().clone(), down_b=down.bias.detach().clone(), ln=_ln_params(ln))
+
+
+_ACTIVATIONS = {
+    'relu': F.relu,
+    'gelu': F.gelu,
+    'gelu_tanh': functools.partial(F.gelu, approximate='tanh'),
+}
+
+
+def _encoder_layer(hidden, heads, inter, act, eps, att, ff, layout=('chunk', (0, 1, 2))):
+    """nn.TransformerEncoderLayer (post-LN, как в BERT) с весами студента."""
+    layer = nn.TransformerEncoderLayer(hidden, heads, inter, dropout=0.0, activation=_ACTIVATIONS[act],
+                                       layer_norm_eps=eps, batch_first=True, norm_first=False)
+    with torch.no_grad():
+        if att is not None:
+            layer.self_attn.in_proj_weight.copy_(_split_qkv(att['qkv_w'], heads, layout))
+            layer.self_attn.in_proj_bias.copy_(_split_qkv(att['qkv_b'], heads, layout))
+            layer.self_attn.out_proj.weight.copy_(att['out_w'])
+            layer.self_attn.out_proj.bias.copy_(att['out_b'])
+            layer.norm1.weight.copy_(att['ln'][0])
+            layer.norm1.bias.copy_(att['ln'][1])
+            layer.norm1.eps = att['ln'][2]
+        if ff is not None:
+            layer.linear1.weight.copy_(ff['up_w'])
+            layer.linear1.bias.copy_(ff['up_b'])
+            layer.linear2.weight.copy_(ff['down_w'])
+            layer.linear2.bias.copy_(ff['down_b'])
+            layer.norm2.weight.copy_(ff['ln'][0])
+            layer.norm2.bias.copy_(ff['ln'][1])
+            layer.norm2.eps = ff['ln'][2]
+    # режим train при нулевом dropout: обычный (не «быстрый») путь, тот же результат
+    return layer.train()
+
+
+def _additive_mask(mask3, heads):
+    """0/1-маска B x S x S -> аддитивная маска (B*heads) x S x S для nn.MultiheadAttention."""
+    additive = torch.zeros(mask3.shape, dtype=torch.float32).masked_fill(mask3 == 0, float('-inf'))
+    return additive.repeat_interleave(heads, dim=0)
+
+
+def _ref_attention(layer, x, mask3, heads):
+    """LN(x + MultiheadAttention(x)) — блок внимания nn.TransformerEncoderLayer."""
+    out = layer.self_attn(x, x, x, attn_mask=_additive_mask(mask3, heads), need_weights=False)[0]
+    return layer.norm1(x + out)
+
+
+def _ref_ff(layer, x):
+    """LN(x + W2 act(W1 x)) — полносвязный блок nn.TransformerEncoderLayer."""
+    return layer.norm2(x + layer.linear2(layer.activation(layer.linear1(x))))
+
+
+def _ref_layer(layer, x, mask3, heads):
+    return layer(x, src_mask=_additive_mask(mask3, heads))
+
+
+def _expand(mask2):
+    """B x S -> B x S x S: mask[b, i, j] = 1, если ключ j — настоящий токен."""
+    return mask2[:, None, :].expand(mask2.shape[0], mask2.shape[1], mask2.shape[1]).clone()
+
+
+def _randomize(module, scale=1.0):
+    """Заменяет веса на «крупные» случайные, чтобы ошибки были видны (на месте, без градиента)."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.LayerNorm):
+                if m.weight is not None:
+                    m.weight.copy_(1 + 0.2 * torch.randn_like(m.weight))
+                if m.bias is not None:
+                    m.bias.copy_(0.2 * torch.randn_like(m.bias))
+        for p in module.parameters():
+            if any(p is q for m in module.modules() if isinstance(m, nn.LayerNorm) for q in m.parameters()):
+                continue
+            if p.dim() >= 2:
+                p.copy_(torch.randn_like(p) * scale / math.sqrt(p.shape[-1]))
+            else:
+                p.copy_(0.3 * torch.randn_like(p))
+
+
+def _init_stats(name, weight, std=0.02, min_n_for_std=4000):
+    """Проверка усечённой нормальной инициализации: границы ±2σ, std ≈ 0.8796σ, среднее ≈ 0."""
+    w = weight.detach().float().flatten()
+    limit = 2 * std * (1 + 1e-4) + 1e-7
+    if w.abs().max().item() > limit:
+        _fail(f'{name}: есть веса с |w| = {w.abs().max().item():.4g} > 2·std = {2 * std:g}',
+              f'инициализируйте через init_layer: nn.init.trunc_normal_(w, std={std:g}, a=-2*std, b=2*std)')
+    n = w.numel()
+    if n >= min_n_for_std:
+        sample_std = w.std().item()
+        expected = INIT_STD_RATIO * std
+        tol = 7 * math.sqrt(0.4 / n)  # ~7 стандартных ошибок выборочного std
+        if abs(sample_std / expected - 1) > tol:
+            _fail(f'{name}: выборочное std весов {sample_std:.4g}, ожидалось ≈ {expected:.4g} '
+                  f'(0.8796·{std:g} для усечённого нормального), допуск {tol:.1%}',
+                  'std усечённого в [-2σ, 2σ] нормального распределения меньше σ; '
+                  'проверьте initializer_range и границы a, b')
+        if abs(w.mean().item()) > 7 * expected / math.sqrt(n):
+            _fail(f'{name}: среднее весов {w.mean().item():.3g} далеко от 0')
+
+
+def _check_zero(name, tensor):
+    if tensor is None:
+        return
+    if tensor.detach().abs().max().item() != 0:
+        _fail(f'{name}: bias должен быть инициализирован нулями', 'init_layer(layer) обнуляет bias')
+
+
+def _dropout_behaviour(name, run, what):
+    """run() -> тензор; в режиме train с dropout > 0 два вызова различаются, в eval — совпадают."""
+    a, b = run(), run()
+    if torch.equal(a.detach(), b.detach()):
+        _fail(f'{name}: в режиме train при {what} > 0 два прохода дали одинаковый результат',
+              f'dropout ({what}) не применяется')
+
+
+# ----------------------------------------------------------------------------------------------
+# Часть 1. Данные
+# ----------------------------------------------------------------------------------------------
+
+_COMMON_WORDS = ['молоко', 'хлеб', 'сыр', 'масло', 'вода', 'кофе', 'шоколад', 'пакет']
+
+# Небольшой корпус «чеков» для проверки PretrainDataset/FinetuneDataset на ваших классах
+_RECEIPTS = [
+    'МОЛОКО ПАСТЕРИЗОВАННОЕ 3,2% 930МЛ ПРОСТОКВАШИНО',
+    'хлеб',
+    'СЫР РОССИЙСКИЙ 45% ВЕС',
+    'ПАКЕТ',
+    'КОФЕ МОЛОТЫЙ ЖОКЕЙ ТРАДИЦИОННЫЙ 250Г В/У',
+    'ШОКОЛАД МОЛОЧНЫЙ АЛЬПЕН ГОЛЬД С ФУНДУКОМ 85Г',
+    'МАСЛО СЛИВОЧНОЕ 82,5% 180Г ЭКОМИЛК',
+    'ВОДА МИН. ГАЗ. 1,5Л',
+    'Чай черный байховый листовой 100 пак. по 2г',
+    'СОК ЯБЛОЧНЫЙ ОСВЕТЛЕННЫЙ 1Л ДОБРЫЙ',
+    'КОЛБАСА ДОКТОРСКАЯ ВАРЕНАЯ 500Г',
+    'йогурт',
+    'СМЕТАНА 20% 315Г ДОМИК В ДЕРЕВНЕ',
+    'ТВОРОГ 9% 200Г',
+    'БАНАНЫ ВЕС',
+    'Зубная паста отбеливающая 100 мл',
+    'ПЕЛЬМЕНИ СИБИРСКИЕ ГОВЯДИНА СВИНИНА 800Г ЗАМОРОЖЕННЫЕ',
+    'КЕФИР 2,5% 1Л',
+    'САХАР-ПЕСОК 1КГ',
+    'МУКА ПШЕНИЧНАЯ ВЫСШИЙ СОРТ 2КГ МАКФА',
+    'ЯЙЦА КУРИНЫЕ С1 10ШТ',
+    'ГРЕЧКА ЯДРИЦА 900Г',
+    'МАКАРОНЫ СПАГЕТТИ 450Г БАРИЛЛА',
+    'ПИВО СВЕТЛОЕ ЖИГУЛЕВСКОЕ 4,5% 0,5Л Ж/Б',
+    'СИГАРЕТЫ',
+    'СЕЛЬДЬ ФИЛЕ В МАСЛЕ 250Г',
+    'ПЕЧЕНЬЕ ЮБИЛЕЙНОЕ МОЛОЧНОЕ 112Г',
+    'ШАМПУНЬ ДЛЯ ВОЛОС ПРОТИВ ПЕРХОТИ 400МЛ',
+    'КАРТОФЕЛЬ МОЛОДОЙ ВЕС 1КГ',
+    'ОГУРЦЫ КОРНИШОНЫ МАРИНОВАННЫЕ 720МЛ СТ/Б',
+    'МАЙОНЕЗ ПРОВАНСАЛЬ 67% 400МЛ',
+    'СОСИСКИ МОЛОЧНЫЕ ГОСТ 470Г',
+    'ЛИМОНАД',
+    'КРУПА РИС КРУГЛОЗЕРНЫЙ 800Г',
+    'ТУАЛЕТНАЯ БУМАГА ДВУХСЛОЙНАЯ 4 РУЛОНА',
+    'СМЕСЬ ОВОЩНАЯ ЗАМОРОЖЕННАЯ МЕКСИКАНСКАЯ 400Г',
+]
+
+
+def _tokenizer_ids(tokenizer):
+    ids = {}
+    for attr in ['pad_token_id', 'cls_token_id', 'sep_token_id', 'mask_token_id', 'vocab_size']:
+        value = _call(f'tokenizer.{attr}', getattr, tokenizer, attr)
+        ids[attr] = _int(value, f'tokenizer.{attr}')
+    return ids
+
+
+def _tok(tokenizer, text, what='tokenizer(text)'):
+    return _ids(_call(f'{what} для {text!r}', tokenizer, text), what)
+
+
+@_check('WordpieceTokenizer')
+def test_tokenizer(tokenizer):
+    if tokenizer is None:
+        _fail('получено None вместо токенизатора')
+    if inspect.isclass(tokenizer):
+        _fail('передайте объект токенизатора (результат WordpieceTokenizer.from_corpus(...)), а не класс')
+    if not callable(tokenizer):
+        _fail(f'токенизатор должен вызываться как tokenizer(text), получен {type(tokenizer).__name__}')
+    ids = _tokenizer_ids(tokenizer)
+    vocab_size = ids['vocab_size']
+    if vocab_size <= 100:
+        _fail(f'размер словаря {vocab_size}: словарь не загрузился (ожидались тысячи токенов)',
+              'в transformers 5.x аргумент BertTokenizerFast(vocab_file=...) молча игнорируется и '
+              'получается словарь из 5 специальных токенов; передавайте путь как vocab=...')
+    expected = {'pad_token_id': 0, 'cls_token_id': 2, 'sep_token_id': 3, 'mask_token_id': 4}
+    for attr, want in expected.items():
+        if ids[attr] != want:
+            _fail(f'tokenizer.{attr} = {ids[attr]}, ожидалось {want}',
+                  'специальные токены должны быть первыми в словаре, в порядке '
+                  '[PAD] [UNK] [CLS] [SEP] [MASK] (аргумент special_tokens при обучении)')
+    unk = _tok(tokenizer, '[UNK]')
+    if unk != [1]:
+        _fail(f"tokenizer('[UNK]') = {unk}, ожидалось [1]: [UNK] должен иметь индекс 1",
+              'special_tokens=[\'[PAD]\', \'[UNK]\', \'[CLS]\', \'[SEP]\', \'[MASK]\']')
+    text = ' '.join(_COMMON_WORDS)
+    encoded = _tok(tokenizer, text)
+    if not encoded:
+        _fail(f'tokenizer({text!r}) вернул пустой список')
+    if any(i in (0, 2, 3, 4) for i in encoded):
+        _fail(f'tokenizer(text) = {encoded}: в результате есть специальные токены',
+              '__call__ должен кодировать без специальных токенов (add_special_tokens=False)')
+    if any(not 0 <= i < vocab_size for i in encoded):
+        _fail(f'tokenizer(text) = {encoded}: индексы вне словаря [0, {vocab_size})')
+    unknown = [w for w in _COMMON_WORDS if 1 in _tok(tokenizer, w)]
+    if len(unknown) > len(_COMMON_WORDS) // 2:
+        _fail(f'частые слова из чеков превращаются в [UNK]: {unknown}',
+              'словарь не загрузился или обучен не на корпусе (vocab=..., а не vocab_file=...)')
+    for upper, lower in [('МОЛОКО ХЛЕБ', 'молоко хлеб'), ('Сыр Российский', 'сыр российский')]:
+        if _tok(tokenizer, upper) != _tok(tokenizer, lower):
+            _fail(f'{upper!r} и {lower!r} кодируются по-разному: нет приведения к нижнему регистру',
+                  'lowercase=True')
+    if _tok(tokenizer, 'café') != _tok(tokenizer, 'cafe'):
+        _fail("'café' и 'cafe' кодируются по-разному: акценты не удаляются", 'strip_accents=True')
+    if _tok(tokenizer, 'молоко\x00\x01 хлеб') != _tok(tokenizer, 'молоко хлеб'):
+        _fail('управляющие символы не удаляются при токенизации', 'clean_text=True')
+
+
+def _pretrain_item(item, what, tokenizer_ids):
+    """Разбор ds[i] -> (left, right, permuted) с проверкой раскладки [CLS] A [SEP] B [SEP]."""
+    if not isinstance(item, (tuple, list)) or len(item) != 3:
+        _fail(f'{what}: ожидался кортеж (input_ids, token_type_ids, permuted), '
+              f'получено {type(item).__name__}' + (f' длины {len(item)}' if isinstance(item, (tuple, list)) else ''))
+    input_ids, token_type_ids, permuted = item
+    _tensor(input_ids, f'{what}: input_ids', ndim=1)
+    _tensor(token_type_ids, f'{what}: token_type_ids', ndim=1)
+    if input_ids.is_floating_point() or token_type_ids.is_floating_point():
+        _fail(f'{what}: input_ids и token_type_ids должны быть целочисленными (torch.long), '
+              f'получено {input_ids.dtype} и {token_type_ids.dtype}')
+    if token_type_ids.shape != input_ids.shape:
+        _fail(f'{what}: формы input_ids {tuple(input_ids.shape)} и token_type_ids '
+              f'{tuple(token_type_ids.shape)} различаются')
+    permuted = _int(permuted, f'{what}: permuted')
+    if permuted not in (0, 1):
+        _fail(f'{what}: permuted = {permuted}, ожидалось 0 или 1')
+    ids = input_ids.tolist()
+    types = token_type_ids.tolist()
+    cls_id, sep_id = tokenizer_ids['cls_token_id'], tokenizer_ids['sep_token_id']
+    if len(ids) < 3 or ids[0] != cls_id:
+        _fail(f'{what}: input_ids = {ids}: первым должен идти [CLS] (индекс {cls_id})')
+    if ids[-1] != sep_id or ids.count(sep_id) != 2:
+        _fail(f'{what}: input_ids = {ids}: ожидалась раскладка [CLS] A [SEP] B [SEP] '
+              f'(ровно два [SEP] = {sep_id}, последний в конце)')
+    sep = ids.index(sep_id)
+    left, right = ids[1:sep], ids[sep + 1:-1]
+    specials = set(range(NUM_SPECIAL)) - {1}
+    if any(t in specials for t in left + right):
+        _fail(f'{what}: input_ids = {ids}: внутри сегментов есть специальные токены')
+    expected_types = [0] * (sep + 1) + [1] * (len(ids) - sep - 1)
+    if types != expected_types:
+        _fail(f'{what}: token_type_ids = {types}, ожидалось {expected_types}',
+              '0 для [CLS] A [SEP], 1 для B [SEP]')
+    if abs(len(left) - len(right)) > 1:
+        _fail(f'{what}: длины сегментов {len(left)} и {len(right)} отличаются больше чем на 1',
+              'окно делится пополам: left = window[:n // 2], right = window[n // 2:]')
+    return left, right, permuted
+
+
+def _contiguous(window, seqs):
+    n = len(window)
+    for s in seqs:
+        for start in range(len(s) - n + 1):
+            if s[start:start + n] == window:
+                return True
+    return False
+
+
+def _make_dataset(cls, corpus, tokenizer, minlen, maxlen, **kwargs):
+    return _call(f'создание {cls.__name__}(corpus, tokenizer, minlen={minlen}, maxlen={maxlen}, '
+                 f'{", ".join(f"{k}={v}" for k, v in kwargs.items())})',
+                 cls, list(corpus), tokenizer, minlen, maxlen, **kwargs)
+
+
+def _dataset_len(ds, what):
+    n = _call(f'len({what})', len, ds)
+    return _int(n, f'len({what})')
+
+
+@_check('PretrainDataset')
+def test_dataset(ds):
+    if ds is None or inspect.isclass(ds):
+        _fail('передайте объект датасета PretrainDataset(...), а не ' + ('None' if ds is None else 'класс'))
+    tokenizer = _call('ds.tokenizer', getattr, ds, 'tokenizer')
+    ids = _tokenizer_ids(tokenizer)
+    n = _dataset_len(ds, 'ds')
+    if n <= 0:
+        _fail('датасет пуст (len(ds) == 0)', 'minlen слишком большой или тексты не сохранены')
+    # 1. ваш датасет: раскладка на нескольких объектах
+    for idx in sorted(set(np.linspace(0, n - 1, num=min(n, 40)).astype(int).tolist())):
+        _pretrain_item(_call(f'ds[{idx}]', ds.__getitem__, idx), f'ds[{idx}]', ids)
+
+    cls = type(ds)
+    tokenized = [_tok(tokenizer, t) for t in _RECEIPTS]
+    minlen, maxlen = 3, 6
+    kept = [t for t in tokenized if len(t) >= minlen]
+    if len(kept) < 10:
+        _fail('токенизатор разбивает тестовые тексты на слишком мало токенов; проверьте test_tokenizer')
+
+    # 2. фильтрация по minlen и окна
+    small = _make_dataset(cls, _RECEIPTS, tokenizer, minlen, maxlen)
+    m = _dataset_len(small, 'датасет')
+    if m != len(kept):
+        _fail(f'на {len(_RECEIPTS)} тестовых текстах с minlen={minlen} в датасете {m} объектов, '
+              f'ожидалось {len(kept)} (текстов, в которых не меньше {minlen} токенов)',
+              'оставляйте тексты, в которых len(tokenizer(text)) >= minlen')
+    swaps, total = 0, 0
+    for rep in range(40):
+        for idx in range(m):
+            what = f'ds[{idx}] (тестовый корпус, maxlen={maxlen})'
+            left, right, permuted = _pretrain_item(_call(what, small.__getitem__, idx), what, ids)
+            window = right + left if permuted else left + right
+            if len(window) > maxlen:
+                _fail(f'{what}: окно из {len(window)} токенов длиннее maxlen={maxlen}',
+                      'maxlen ограничивает число токенов текста (без [CLS]/[SEP])')
+            if len(window) < min(minlen, 2):
+                _fail(f'{what}: окно из {len(window)} токенов слишком короткое')
+            if not _contiguous(window, kept):
+                swapped = left + right if permuted else right + left
+                hint = ('permuted не соответствует тому, были ли сегменты переставлены'
+                        if _contiguous(swapped, kept) else
+                        'окно должно быть непрерывным куском tokenizer(text) (A и B — его половины)')
+                _fail(f'{what}: сегменты A={left}, B={right}, permuted={permuted} '
+                      f'не складываются в непрерывный кусок токенизированного текста', hint)
+            swaps += permuted
+            total += 1
+    rate = swaps / total
+    margin = 7 * math.sqrt(0.25 / total)
+    if abs(rate - 0.5) > margin:
+        _fail(f'доля переставленных пар {rate:.3f} на {total} объектах, ожидалось 0.5 ± {margin:.3f} '
+              f'(permute_prob=0.5)', 'random.random() < permute_prob')
+    for prob in (0.0, 1.0):
+        ds_p = _make_dataset(cls, _RECEIPTS, tokenizer, minlen, maxlen, permute_prob=prob)
+        flags = [_pretrain_item(_call('ds[i]', ds_p.__getitem__, i), f'ds[{i}]', ids)[2]
+                 for i in range(_dataset_len(ds_p, 'датасет')) for _ in range(5)]
+        if any(f != int(prob) for f in flags):
+            _fail(f'при permute_prob={prob} доля перестановок {np.mean(flags):.2f}, ожидалось {prob}',
+                  'используйте переданный permute_prob (перестановка с вероятностью permute_prob)')
+
+    # 3. длинные тексты: случайное окно пробегает все позиции; короткие берутся целиком
+    longest = max(kept, key=len)
+    width = len(longest) - 3
+    one = _make_dataset(cls, [_RECEIPTS[tokenized.index(longest)]], tokenizer, 1, width)
+    starts = set()
+    for _ in range(300):
+        left, right, permuted = _pretrain_item(_call('ds[0]', one.__getitem__, 0), 'ds[0]', ids)
+        window = right + left if permuted else left + right
+        if len(window) != width:
+            _fail(f'для текста из {len(longest)} токенов при maxlen={width} окно из {len(window)} токенов, '
+                  f'ожидалось {width}', 'окно — min(len(text), maxlen) подряд идущих токенов')
+        found = [s for s in range(len(longest) - width + 1) if longest[s:s + width] == window]
+        starts.update(found[:1])
+    if starts != set(range(len(longest) - width + 1)):
+        _fail(f'начало окна принимает значения {sorted(starts)}, ожидались все '
+              f'{list(range(len(longest) - width + 1))}',
+              'случайное начало окна: random.randint(0, len(ids) - length) (правая граница включительно)')
+    full = _make_dataset(cls, _RECEIPTS, tokenizer, minlen, 10 ** 6, presort=True)
+    lengths = []
+    for idx in range(_dataset_len(full, 'датасет')):
+        left, right, permuted = _pretrain_item(_call(f'ds[{idx}]', full.__getitem__, idx), f'ds[{idx}]', ids)
+        window = right + left if permuted else left + right
+        if window not in kept:
+            _fail(f'при maxlen больше длины текста ds[{idx}] должен содержать весь текст, '
+                  f'получено окно из {len(window)} токенов')
+        lengths.append(len(window))
+    if lengths != sorted(lengths):
+        _fail(f'presort=True: длины текстов по порядку {lengths} не отсортированы по возрастанию',
+              'ds[0] должен быть самым коротким текстом')
+    if sorted(lengths) != sorted(len(t) for t in kept):
+        _fail('presort=True: набор текстов изменился после сортировки')
+    # 4. set_maxlen
+    reduced = copy.copy(full)
+    _call('ds.set_maxlen(4)', reduced.set_maxlen, 4)
+    for idx in range(_dataset_len(reduced, 'датасет')):
+        left, right, _ = _pretrain_item(_call(f'ds[{idx}]', reduced.__getitem__, idx), f'ds[{idx}]', ids)
+        if len(left) + len(right) > 4:
+            _fail(f'после set_maxlen(4) окно из {len(left) + len(right)} токенов', 'используйте self._maxlen')
+
+
+def _synthetic_items(num, vocab_size, rng, min_len=10, max_len=40):
+    """Объекты как у PretrainDataset: [CLS] A [SEP] B [SEP] с обычными токенами из [5, V)."""
+    items = []
+    for _ in range(num):
+        n = int(rng.integers(min_len, max_len + 1))
+        text = rng.integers(NUM_SPECIAL, vocab_size, size=n).tolist()
+        left, right = text[:n // 2], text[n // 2:]
+        ids = [2] + left + [3] + right + [3]
+        types = [0] * (len(left) + 2) + [1] * (len(right) + 1)
+        items.append((torch.tensor(ids, dtype=torch.long), torch.tensor(types, dtype=torch.long),
+                      int(rng.integers(0, 2))))
+    return items
+
+
+def _collate_checked(collator, items, what, pad_id, non_target, vocab_size):
+    """Вызов коллатора и детерминированные свойства результата; возвращает статистику."""
+    batch = [(a.clone(), b.clone(), c) for a, b, c in items]
+    out = _call(what, collator, batch)
+    if not isinstance(out, (tuple, list)) or len(out) != 4:
+        _fail(f'{what}: ожидался кортеж (input_ids, token_type_ids, labels, permuted), '
+              f'получено {type(out).__name__}')
+    input_ids, token_type_ids, labels, permuted = out
+    bsz, seqlen = len(items), max(len(a) for a, _, _ in items)
+    _tensor(input_ids, f'{what}: input_ids', shape=(bsz, seqlen))
+    _tensor(token_type_ids, f'{what}: token_type_ids', shape=(bsz, seqlen))
+    _tensor(labels, f'{what}: labels', shape=(bsz, seqlen))
+    _tensor(permuted, f'{what}: permuted', shape=(bsz,))
+    for name, t in [('input_ids', input_ids), ('token_type_ids', token_type_ids), ('labels', labels)]:
+        if t.is_floating_point():
+            _fail(f'{what}: {name} должен быть целочисленным (torch.long), получен {t.dtype}')
+    if not torch.equal(permuted.detach().float().cpu(), torch.tensor([float(c) for _, _, c in items])):
+        _fail(f'{what}: permuted не совпадает с permuted объектов батча')
+    orig = torch.full((bsz, seqlen), pad_id, dtype=torch.long)
+    real = torch.zeros(bsz, seqlen, dtype=torch.bool)
+    for i, (a, b, _) in enumerate(items):
+        orig[i, :len(a)] = a
+        real[i, :len(a)] = True
+        if not torch.equal(token_type_ids[i, :len(a)].long().cpu(), b):
+            _fail(f'{what}: token_type_ids в строке {i} не совпадают с исходными')
+    input_ids, labels = input_ids.long().cpu(), labels.long().cpu()
+    if not torch.equal(input_ids[~real], orig[~real]):
+        _fail(f'{what}: паддинг input_ids должен быть pad_token_id = {pad_id}',
+              'pad_sequence(..., batch_first=True, padding_value=tokenizer.pad_token_id)')
+    eligible = real & (orig >= NUM_SPECIAL)
+    target = labels != non_target
+    if (target & ~eligible).any():
+        where = 'паддинг' if (target & ~real).any() else 'специальные токены [CLS]/[SEP]'
+        _fail(f'{what}: целями (labels != {non_target}) выбраны {where}',
+              'специальные токены и паддинг не маскируются; labels = non_target_idx на них')
+    if not torch.equal(labels[target], orig[target]):
+        _fail(f'{what}: labels на целевых позициях должны быть исходными индексами токенов')
+    if not torch.equal(input_ids[~target], orig[~target]):
+        _fail(f'{what}: изменены токены, которые не выбраны целями (labels = {non_target})',
+              'заменять на [MASK]/случайный токен можно только выбранные цели')
+    changed = target & (input_ids != orig)
+    masked = changed & (input_ids == 4)
+    randomized = changed & (input_ids != 4)
+    bad = input_ids[randomized]
+    if bad.numel() and (bad.min().item() < NUM_SPECIAL or bad.max().item() >= vocab_size):
+        _fail(f'{what}: случайные замены вне диапазона [{NUM_SPECIAL}, {vocab_size}): '
+              f'встречено {bad.min().item()}..{bad.max().item()}',
+              'torch.randint_like(input_ids, low=число_специальных_токенов, high=vocab_size)')
+    return dict(eligible=int(eligible.sum()), target=int(target.sum()), masked=int(masked.sum()),
+                random=int(randomized.sum()), kept=int((target & ~changed).sum()))
+
+
+@_check('Collator')
+def test_collator(ds, collator):
+    if collator is None or inspect.isclass(collator):
+        _fail('передайте объект Collator(tokenizer, ...), а не ' + ('None' if collator is None else 'класс'))
+    if ds is None or inspect.isclass(ds):
+        _fail('первым аргументом передайте объект датасета PretrainDataset')
+    tokenizer = _call('ds.tokenizer', getattr, ds, 'tokenizer')
+    ids = _tokenizer_ids(tokenizer)
+    vocab_size, pad_id = ids['vocab_size'], ids['pad_token_id']
+    # 1. ваш коллатор на объектах вашего датасета
+    n = _dataset_len(ds, 'ds')
+    real_items = [_call(f'ds[{i}]', ds.__getitem__, i) for i in range(min(n, 8))]
+    out = _call('collator([ds[i] for i in range(8)])', collator, real_items)
+    if not isinstance(out, (tuple, list)) or len(out) != 4:
+        _fail('collator(batch) должен возвращать (input_ids, token_type_ids, labels, permuted)')
+    seqlen = max(len(item[0]) for item in real_items)
+    for name, t in zip(['input_ids', 'token_type_ids', 'labels'], out[:3]):
+        _tensor(t, f'collator(batch): {name}', shape=(len(real_items), seqlen))
+    # 2. статистика на синтетических объектах, на новых коллаторах с заданными параметрами
+    cls = type(collator)
+    rng = np.random.default_rng(1234)
+    configs = [
+        dict(non_target_idx=-100, mask_prob=0.15, random_prob=0.1, keep_unchanged_prob=0.1),
+        dict(non_target_idx=-7, mask_prob=0.3, random_prob=0.2, keep_unchanged_prob=0.3),
+    ]
+    for config in configs:
+        signature = ', '.join(f'{k}={v}' for k, v in config.items())
+        fresh = _call(f'{cls.__name__}(tokenizer, {signature})', cls, tokenizer, **config)
+        totals = dict(eligible=0, target=0, masked=0, random=0, kept=0)
+        for b in range(14):
+            items = _synthetic_items(64, vocab_size, rng)
+            stats = _collate_checked(fresh, items, f'{cls.__name__}({signature})(batch)', pad_id,
+                                     config['non_target_idx'], vocab_size)
+            for k in totals:
+                totals[k] += stats[k]
+        p = config['mask_prob']
+        share = totals['target'] / totals['eligible']
+        margin = 7 * math.sqrt(p * (1 - p) / totals['eligible'])
+        if abs(share - p) > margin:
+            _fail(f'{cls.__name__}({signature}): доля целей среди обычных токенов {share:.4f}, '
+                  f'ожидалось {p} ± {margin:.4f} ({totals["eligible"]} токенов без паддинга и специальных)',
+                  'каждый обычный токен выбирается целью независимо с вероятностью mask_prob; '
+                  'паддинг и специальные токены не считаются')
+        collide = 1 / (vocab_size - NUM_SPECIAL)  # случайный токен может совпасть с исходным
+        r, k = config['random_prob'], config['keep_unchanged_prob']
+        expected = dict(masked=1 - r - k, random=r * (1 - collide), kept=k + r * collide)
+        names = dict(masked='заменены на [MASK]', random='заменены случайным токеном', kept='оставлены как есть')
+        for key, q in expected.items():
+            got = totals[key] / totals['target']
+            margin = 7 * math.sqrt(q * (1 - q) / totals['target'])
+            if abs(got - q) > margin:
+                _fail(f'{cls.__name__}({signature}): среди {totals["target"]} целей {names[key]} '
+                      f'{got:.3f}, ожидалось {q:.3f} ± {margin:.3f}',
+                      'из выбранных целей: random_prob — случайный токен, keep_unchanged_prob — без изменений, '
+                      'остальные — [MASK]')
+
+
+# ----------------------------------------------------------------------------------------------
+# Часть 2. Модель
+# ----------------------------------------------------------------------------------------------
+
+@_check('init_layer')
+def test_init_layer(init_layer):
+    _require_function(init_layer, 'init_layer')
+    for std in (0.02, 0.05):
+        layer = nn.Linear(256, 512)
+        with torch.no_grad():
+            layer.bias.fill_(0.5)
+        _call(f'init_layer(nn.Linear(256, 512), initializer_range={std})', init_layer, layer,
+              initializer_range=std)
+        if not isinstance(layer.weight, nn.Parameter) or not layer.weight.requires_grad:
+            _fail('после init_layer weight должен остаться обучаемым nn.Parameter',
+                  'меняйте значения на месте: nn.init.trunc_normal_(layer.weight, ...) под torch.no_grad()')
+        _init_stats(f'init_layer(Linear, initializer_range={std}): weight', layer.weight, std)
+        w = layer.weight.detach().flatten()
+        share = (w.abs() <= std).float().mean().item()
+        expected = 0.6827 / 0.9545
+        if abs(share - expected) > 0.01:
+            _fail(f'init_layer(Linear, initializer_range={std}): доля весов в [-σ, σ] {share:.3f}, '
+                  f'ожидалось {expected:.3f} (усечённое нормальное)',
+                  'nn.init.trunc_normal_(w, std=σ, a=-2σ, b=2σ)')
+        if layer.bias.detach().abs().max().item() != 0:
+            _fail('init_layer(Linear): bias не обнулён (zero_out_bias=True по умолчанию)',
+                  'layer.bias.data.zero_()')
+    layer = nn.Linear(64, 64)
+    bias_before = layer.bias.detach().clone()
+    _call('init_layer(nn.Linear(64, 64), zero_out_bias=False)', init_layer, layer, zero_out_bias=False)
+    if not torch.equal(layer.bias.detach(), bias_before):
+        _fail('init_layer(..., zero_out_bias=False) изменил bias', 'при zero_out_bias=False bias не трогаем')
+    emb = nn.Embedding(1000, 64)
+    _call('init_layer(nn.Embedding(1000, 64), zero_out_bias=False)', init_layer, emb, zero_out_bias=False)
+    _init_stats('init_layer(Embedding): weight', emb.weight, 0.02)
+
+
+def _emb_inputs(bsz, seqlen, vocab, gen_types=True):
+    x = torch.randint(NUM_SPECIAL, vocab, (bsz, seqlen))
+    tt = torch.randint(0, 2, (bsz, seqlen)) if gen_types else torch.zeros(bsz, seqlen, dtype=torch.long)
+    return x, tt
+
+
+@_check('BertEmbeddings')
+def test_bert_embeddings(BertEmbeddings):
+    name = 'BertEmbeddings'
+    emb = _module(BertEmbeddings, name, V, H, L)
+    _check_params(name, emb, (V + L + 2 + 2) * H, f'(V + L + 2 + 2)·H при V={V}, L={L}, H={H}')
+    tok, pos, typ = _find_embeddings(name, emb, V, L, H)
+    getter = _call('get_token_embeddings()', emb.get_token_embeddings)
+    if getter is not tok:
+        _fail('get_token_embeddings() должен возвращать nn.Embedding токенов, который используется в слое')
+    _init_stats('эмбеддинги токенов', tok.weight)
+    _init_stats('позиционные эмбеддинги', pos, min_n_for_std=10 ** 9)
+    _init_stats('сегментные эмбеддинги', typ.weight, min_n_for_std=10 ** 9)
+    _randomize(emb)
+    emb.eval()
+    w = _embedding_weights(name, emb, V, L, H)
+    x, tt = _emb_inputs(3, 10, V)
+    out = _call('forward(input_ids, token_type_ids)', emb, x, tt)
+    _compare('forward(input_ids, token_type_ids)', out, _ref_embeddings(w, x, tt),
+             hint='эмбеддинги токенов + позиций (0..S-1) + сегментов, затем LayerNorm (eps из аргумента)')
+    out = _call('forward(input_ids) без token_type_ids', emb, x)
+    _compare('forward(input_ids) без token_type_ids', out, _ref_embeddings(w, x, torch.zeros_like(x)),
+             hint='token_type_ids=None означает все нули')
+    short = _call('forward на последовательности длины 1', emb, x[:, :1], tt[:, :1])
+    _compare('forward на последовательности длины 1', short, _ref_embeddings(w, x[:, :1], tt[:, :1]),
+             hint='позиции берутся для текущей длины: arange(seqlen)')
+    # eps из аргумента
+    emb2 = _module(BertEmbeddings, name, V, H, L, eps=0.5)
+    _randomize(emb2)
+    emb2.eval()
+    w2 = _embedding_weights(name, emb2, V, L, H)
+    _compare('BertEmbeddings(..., eps=0.5)', _call('forward', emb2, x, tt), _ref_embeddings(w2, x, tt),
+             hint='передайте eps в nn.LayerNorm(hidden_size, eps=eps)')
+    # dropout
+    emb3 = _module(BertEmbeddings, name, V, H, L, dropout_prob=0.5)
+    emb3.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', emb3, x, tt), 'dropout_prob')
+    emb3.eval()
+    a, b = _call('forward в режиме eval', emb3, x, tt), _call('forward в режиме eval', emb3, x, tt)
+    if not torch.equal(a, b):
+        _fail('в режиме eval результат должен быть детерминированным', 'используйте nn.Dropout')
+
+
+def _attention_input(bsz=3, seqlen=9):
+    x = torch.randn(bsz, seqlen, H)
+    lengths = [seqlen, seqlen - 3, 2][:bsz]
+    mask2 = torch.zeros(bsz, seqlen, dtype=torch.long)
+    for i, n in enumerate(lengths):
+        mask2[i, :n] = 1
+    return x, mask2
+
+
+def _match_attention(name, block, x, mask3, att):
+    """Находит раскладку q/k/v, при которой эталон совпадает с блоком внимания студента."""
+    out = _call('MultiHeadSelfAttention.forward(embeddings, attention_mask)', block, x, mask3)
+    _tensor(out, 'выход внимания', shape=x.shape)
+    best, best_diff = None, float('inf')
+    for layout in _QKV_LAYOUTS:
+        ref = _ref_attention(_encoder_layer(H, HEADS, I_SIZE, 'relu', att['ln'][2], att, None, layout),
+                             x, mask3, HEADS)
+        diff = (out.detach() - ref.detach()).abs().max().item()
+        if diff < best_diff:
+            best, best_diff = layout, diff
+        if diff <= ATOL:
+            return layout, out
+    return None, out
+
+
+def _attention_hint(block, x, mask3, att, out):
+    """Пробует типичные ошибки, чтобы подсказать, что не так."""
+    d = H // HEADS
+    layer = _encoder_layer(H, HEADS, I_SIZE, 'relu', att['ln'][2], att, None)
+    variants = []
+    for factor, text in [(math.sqrt(d), 'нет деления на sqrt(d) (размерность одной головы)'),
+                         (1 / math.sqrt(d), 'деление на d вместо sqrt(d)'),
+                         (math.sqrt(d / H), 'деление на sqrt(hidden_size) вместо sqrt(d) одной головы')]:
+        scaled = copy.deepcopy(layer)
+        with torch.no_grad():
+            scaled.self_attn.in_proj_weight[:H] *= factor
+            scaled.self_attn.in_proj_bias[:H] *= factor
+        variants.append((_ref_attention(scaled, x, mask3, HEADS), text))
+    no_mask = torch.ones_like(mask3)
+    variants.append((_ref_attention(layer, x, no_mask, HEADS), 'маска паддинга не применяется'))
+    for ref, text in variants:
+        if (out.detach() - ref.detach()).abs().max().item() <= 1e-4:
+            return text
+    return ('проверьте: scores = Q K^T / sqrt(d); маскирование ключей-паддингов (mask = 0) до softmax; '
+            'softmax по ключам (последняя ось); dropout на вероятностях; W_o, затем LN(x + ...)')
+
+
+@_check('MultiHeadSelfAttention')
+def test_attention(MultiHeadSelfAttention):
+    name = 'MultiHeadSelfAttention'
+    att_module = _module(MultiHeadSelfAttention, name, H, HEADS)
+    _check_params(name, att_module, 4 * H * H + 6 * H, f'4H² + 6H при H={H}')
+    size = _call('size_per_head', getattr, att_module, 'size_per_head')
+    if _int(size, 'size_per_head') != H // HEADS:
+        _fail(f'size_per_head = {size}, ожидалось hidden_size // num_attention_heads = {H // HEADS}')
+    qkv = _one(name, att_module, lambda m: _is_linear(m, H, 3 * H), f'объединённый слой qkv nn.Linear({H}, {3 * H})')
+    out_l = _one(name, att_module, lambda m: _is_linear(m, H, H), f'выходной слой nn.Linear({H}, {H})')
+    _init_stats('qkv: weight', qkv.weight)
+    _check_zero('qkv', qkv.bias)
+    _init_stats('выходной слой: weight', out_l.weight)
+    _check_zero('выходной слой', out_l.bias)
+
+    _randomize(att_module, scale=2.0)
+    att_module.eval()
+    att = _attention_weights(name, att_module, H)
+    x, mask2 = _attention_input()
+    full = torch.ones(x.shape[0], x.shape[1], x.shape[1], dtype=torch.long)
+    layout, out = _match_attention(name, att_module, x, full, att)
+    if layout is None:
+        _fail(f'{name}: без паддинга выход не совпадает с эталоном nn.MultiheadAttention + LayerNorm '
+              f'(перепробованы все порядки q/k/v в объединённом слое; допуск {ATOL:g})',
+              _attention_hint(att_module, x, full, att, out))
+    layer = _encoder_layer(H, HEADS, I_SIZE, 'relu', att['ln'][2], att, None, layout)
+    mask3 = _expand(mask2)
+    out = _call('forward(embeddings, attention_mask) с паддингом', att_module, x, mask3)
+    real = mask2.bool()
+    # паддинг-инвариантность: выход на настоящих токенах не зависит от содержимого паддинга
+    x2 = x.clone()
+    x2[~real] = 100 * torch.randn(int((~real).sum()), H)
+    out2 = _call('forward с другим содержимым паддинга', att_module, x2, mask3)
+    _tensor(out2, 'выход', shape=x.shape)
+    if (out.detach() - out2.detach())[real].abs().max().item() > ATOL:
+        _fail(f'{name}: выход на настоящих токенах меняется при изменении паддинга',
+              'маска паддинга не применяется: scores на позициях с mask = 0 должны стать очень '
+              'маленькими (masked_fill(mask == 0, -inf/-1e4)) до softmax')
+    _compare('forward с паддингом (на настоящих токенах)', out, _ref_attention(layer, x, mask3, HEADS),
+             hint=_attention_hint(att_module, x, mask3, att, out), mask=real)
+    # eps из аргумента
+    m2 = _module(MultiHeadSelfAttention, name, H, HEADS, eps=0.5)
+    _randomize(m2, scale=2.0)
+    m2.eval()
+    att2 = _attention_weights(name, m2, H)
+    ref2 = _ref_attention(_encoder_layer(H, HEADS, I_SIZE, 'relu', 0.5, att2, None, layout), x, full, HEADS)
+    _compare(f'{name}(..., eps=0.5)', _call('forward', m2, x, full), ref2,
+             hint='передайте eps в nn.LayerNorm(hidden_size, eps=eps)')
+    # dropout вероятностей внимания: после softmax (суммы весов по ключам перестают быть 1)
+    probe = _module(MultiHeadSelfAttention, name, H, HEADS, attention_probs_dropout_prob=0.5)
+    q = _one(name, probe, lambda m: _is_linear(m, H, 3 * H), 'qkv')
+    o = _one(name, probe, lambda m: _is_linear(m, H, H), 'выходной слой')
+    with torch.no_grad():
+        q.weight.zero_()
+        q.bias.fill_(1.0)            # q = k = v = 1: внимание равномерное, контекст = сумма весов
+        o.weight.zero_()
+        o.weight[0].fill_(1.0 / H)   # первая координата выхода = средняя сумма весов по головам
+        o.bias.zero_()
+    xp = torch.zeros(2, 8, H)
+    xp[..., 1] = 1.0
+    ones = torch.ones(2, 8, 8, dtype=torch.long)
+    probe.eval()
+    ref_out = _call('forward в режиме eval', probe, xp, ones).detach()
+    probe.train()
+    outs = [_call('forward в режиме train', probe, xp, ones).detach() for _ in range(3)]
+    if all(torch.allclose(o_, ref_out, atol=1e-6) for o_ in outs):
+        _fail(f'{name}: при attention_probs_dropout_prob=0.5 в режиме train результат не отличается '
+              'от eval при равномерном внимании',
+              'dropout должен применяться к вероятностям внимания ПОСЛЕ softmax (как в BERT), а не к '
+              'scores до softmax; проверьте, что он вообще применяется')
+    probe2 = _module(MultiHeadSelfAttention, name, H, HEADS, dropout_prob=0.5)
+    probe2.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', probe2, x, full), 'dropout_prob')
+    probe2.eval()
+    if not torch.equal(_call('forward', probe2, x, full), _call('forward', probe2, x, full)):
+        _fail(f'{name}: в режиме eval результат должен быть детерминированным')
+
+
+def _match_ff(name, block, x, ffw, act):
+    out = _call('FeedForward.forward(embeddings)', block, x)
+    _tensor(out, 'выход FeedForward', shape=x.shape)
+    variants = [act] + (['gelu_tanh'] if act == 'gelu' else [])
+    for variant in variants:
+        ref = _ref_ff(_encoder_layer(H, HEADS, I_SIZE, variant, ffw['ln'][2], None, ffw), x)
+        if (out.detach() - ref.detach()).abs().max().item() <= ATOL:
+            return variant, out
+    return None, out
+
+
+@_check('FeedForward')
+def test_feedforward(FeedForward):
+    name = 'FeedForward'
+    x = torch.randn(3, 7, H)
+    for act in ('relu', 'gelu'):
+        ff = _module(FeedForward, name, H, I_SIZE, act_func=act)
+        _check_params(name, ff, 8 * H * H + 7 * H, f'8H² + 7H при H={H}, I=4H')
+        up = _one(name, ff, lambda m: _is_linear(m, H, I_SIZE), f'nn.Linear({H}, {I_SIZE})')
+        down = _one(name, ff, lambda m: _is_linear(m, I_SIZE, H), f'nn.Linear({I_SIZE}, {H})')
+        _init_stats('первый линейный слой: weight', up.weight)
+        _init_stats('второй линейный слой: weight', down.weight)
+        _check_zero('первый линейный слой', up.bias)
+        _check_zero('второй линейный слой', down.bias)
+        _randomize(ff)
+        ff.eval()
+        ffw = _ff_weights(name, ff, H, I_SIZE)
+        variant, out = _match_ff(name, ff, x, ffw, act)
+        if variant is None:
+            ref = _ref_ff(_encoder_layer(H, HEADS, I_SIZE, act, ffw['ln'][2], None, ffw), x)
+            hint = 'LN(x + dropout(W2 act(W1 x + b1) + b2)); не забудьте остаточную связь и LayerNorm'
+            other = 'gelu' if act == 'relu' else 'relu'
+            ref_other = _ref_ff(_encoder_layer(H, HEADS, I_SIZE, other, ffw['ln'][2], None, ffw), x)
+            if (out.detach() - ref_other).abs().max().item() <= ATOL:
+                hint = f'при act_func={act!r} используется {other}: выбирайте активацию по act_func'
+            _compare(f'FeedForward(act_func={act!r})', out, ref, hint=hint)
+    ff = _module(FeedForward, name, H, I_SIZE)
+    _randomize(ff)
+    ff.eval()
+    ffw = _ff_weights(name, ff, H, I_SIZE)
+    if ffw['ln'][2] != 1e-3:
+        _fail(f'{name}: eps LayerNorm по умолчанию {ffw["ln"][2]}, ожидалось 1e-3')
+    _compare('FeedForward(hidden, intermediate) с аргументами по умолчанию (relu)', _call('forward', ff, x),
+             _ref_ff(_encoder_layer(H, HEADS, I_SIZE, 'relu', 1e-3, None, ffw), x),
+             hint='по умолчанию act_func="relu"')
+    ff = _module(FeedForward, name, H, I_SIZE, eps=0.5)
+    _randomize(ff)
+    ff.eval()
+    ffw = _ff_weights(name, ff, H, I_SIZE)
+    _compare('FeedForward(..., eps=0.5)', _call('forward', ff, x),
+             _ref_ff(_encoder_layer(H, HEADS, I_SIZE, 'relu', 0.5, None, ffw), x),
+             hint='передайте eps в nn.LayerNorm(hidden_size, eps=eps)')
+    ff = _module(FeedForward, name, H, I_SIZE, dropout_prob=0.5)
+    ff.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', ff, x), 'dropout_prob')
+    ff.eval()
+    if not torch.equal(_call('forward', ff, x), _call('forward', ff, x)):
+        _fail(f'{name}: в режиме eval результат должен быть детерминированным')
+
+
+def _layers_of(name, root):
+    """Блоки внимания и полносвязные блоки по порядку (поиск по роли)."""
+    def att_block(m):
+        return (sum(1 for x in m.modules() if _is_linear(x, H, 3 * H)) == 1
+                and sum(1 for x in m.modules() if _is_linear(x, H, H)) == 1
+                and sum(1 for x in m.modules() if _is_ln(x, H)) == 1)
+
+    def ff_block(m):
+        return (sum(1 for x in m.modules() if _is_linear(x, H, I_SIZE)) == 1
+                and sum(1 for x in m.modules() if _is_linear(x, I_SIZE, H)) == 1
+                and sum(1 for x in m.modules() if _is_ln(x, H)) == 1)
+    atts, ffs = [], []
+    for path, _ in _find(root, lambda m: _is_linear(m, H, 3 * H)):
+        block = _block(root, path, att_block)
+        if block is None:
+            _fail(f'{name}: не удалось выделить блок внимания (Linear qkv + Linear H→H + LayerNorm) '
+                  f'вокруг {path}. Найдены слои: {_describe(root)}')
+        atts.append(block)
+    for path, _ in _find(root, lambda m: _is_linear(m, H, I_SIZE)):
+        block = _block(root, path, ff_block)
+        if block is None:
+            _fail(f'{name}: не удалось выделить полносвязный блок (Linear H→I + Linear I→H + LayerNorm) '
+                  f'вокруг {path}. Найдены слои: {_describe(root)}')
+        ffs.append(block)
+    return atts, ffs
+
+
+def _backbone_reference(name, root, atts, ffs, act):
+    """Эталонные nn.TransformerEncoderLayer для каждого слоя с раскладкой qkv и активацией студента."""
+    layers = []
+    for i, (att_block, ff_block) in enumerate(zip(atts, ffs)):
+        att = _attention_weights(name, att_block, H)
+        ffw = _ff_weights(name, ff_block, H, I_SIZE)
+        x = torch.randn(2, 6, H)
+        mask3 = torch.ones(2, 6, 6, dtype=torch.long)
+        try:
+            with torch.no_grad():
+                layout, _ = _match_attention(name, att_block, x, mask3, att)
+        except CheckError:
+            layout = None
+        try:
+            with torch.no_grad():
+                variant, _ = _match_ff(name, ff_block, x, ffw, act)
+        except CheckError:
+            variant = None
+        layers.append(_encoder_layer(H, HEADS, I_SIZE, variant or act, ffw['ln'][2], att, ffw,
+                                     layout or ('chunk', (0, 1, 2))))
+    return layers
+
+
+def _layer_inputs():
+    x, mask2 = _attention_input()
+    return x, mask2, _expand(mask2)
+
+
+@_check('BertLayer')
+def test_bert_layer(BertLayer):
+    name = 'BertLayer'
+    layer = _module(BertLayer, name, H, I_SIZE, HEADS, act_func='gelu')
+    _check_params(name, layer, 12 * H * H + 13 * H, f'12H² + 13H при H={H}, I=4H')
+    _randomize(layer, scale=2.0)
+    layer.eval()
+    atts, ffs = _layers_of(name, layer)
+    if len(atts) != 1 or len(ffs) != 1:
+        _fail(f'{name}: ожидался один блок внимания и один полносвязный, найдено {len(atts)} и {len(ffs)}')
+    ref_layer = _backbone_reference(name, layer, atts, ffs, 'gelu')[0]
+    x, mask2, mask3 = _layer_inputs()
+    real = mask2.bool()
+    out = _call('forward(x, attention_mask)', layer, x, mask3)
+    _compare('forward(x, attention_mask) (на настоящих токенах)', out, _ref_layer(ref_layer, x, mask3, HEADS),
+             hint='сначала внимание, затем полносвязный блок; маска передаётся во внимание; '
+                  'act_func передаётся в FeedForward', mask=real)
+    layer2 = _module(BertLayer, name, H, I_SIZE, HEADS, dropout_prob=0.5)
+    layer2.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', layer2, x, mask3), 'dropout_prob')
+    layer2.eval()
+    if not torch.equal(_call('forward', layer2, x, mask3), _call('forward', layer2, x, mask3)):
+        _fail(f'{name}: в режиме eval результат должен быть детерминированным')
+
+
+def _emb_ln(name, root, atts, ffs, extra_blocks=()):
+    taken = {id(m) for block in list(atts) + list(ffs) + list(extra_blocks)
+             for m in block.modules() if isinstance(m, nn.LayerNorm)}
+    rest = [m for _, m in _find(root, lambda m: _is_ln(m, H)) if id(m) not in taken]
+    if len(rest) != 1:
+        _fail(f'{name}: не удалось найти LayerNorm эмбеддингов (вне слоёв найдено {len(rest)}). '
+              f'Найдены слои: {_describe(root)}')
+    return rest[0]
+
+
+def _backbone_forward_ref(emb_w, layers, x, mask2, tt):
+    hidden = _ref_embeddings(emb_w, x, tt)
+    mask3 = _expand(mask2)
+    for layer in layers:
+        hidden = _ref_layer(layer, hidden, mask3, HEADS)
+    return hidden
+
+
+def _map_backbone(name, root, act, extra_blocks=()):
+    atts, ffs = _layers_of(name, root)
+    if len(atts) != N_LAYERS or len(ffs) != N_LAYERS:
+        _fail(f'{name}: при num_hidden_layers={N_LAYERS} найдено {len(atts)} блоков внимания и {len(ffs)} '
+              f'полносвязных блоков', 'создавайте слои в nn.ModuleList, каждый — отдельный объект')
+    ln = _emb_ln(name, root, atts, ffs, extra_blocks)
+    emb_w = _embedding_weights(name, root, V, L, H, ln=ln)
+    layers = _backbone_reference(name, root, atts, ffs, act)
+    return emb_w, layers
+
+
+def _model_inputs(bsz=3, seqlen=10):
+    x = torch.randint(NUM_SPECIAL, V, (bsz, seqlen))
+    mask2 = torch.ones(bsz, seqlen, dtype=torch.long)
+    for i, n in enumerate([seqlen, seqlen - 4, 3][:bsz]):
+        mask2[i, n:] = 0
+    x = x.masked_fill(mask2 == 0, 0)
+    tt = torch.zeros(bsz, seqlen, dtype=torch.long)
+    tt[:, seqlen // 2:] = 1
+    tt = tt * mask2
+    return x, mask2, tt
+
+
+def _bert_params(n_layers=N_LAYERS):
+    return (V + L + 2 + 2) * H + n_layers * (12 * H * H + 13 * H)
+
+
+@_check('Bert')
+def test_bert(Bert):
+    name = 'Bert'
+    kwargs = dict(vocab_size=V, max_seqlen=L, hidden_size=H, num_hidden_layers=N_LAYERS,
+                  intermediate_size=I_SIZE, num_attention_heads=HEADS, act_func='gelu')
+    model = _module(Bert, name, **kwargs)
+    _check_params(name, model, _bert_params(), f'(V + L + 4)·H + N·(12H² + 13H) при N={N_LAYERS} (без pooler)')
+    expand = _call('Bert.expand_mask', getattr, Bert, 'expand_mask')
+    m2 = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    m3 = _call('Bert.expand_mask(mask)', expand, m2)
+    _tensor(m3, 'Bert.expand_mask(mask)', shape=(2, 3, 3))
+    if not torch.equal(m3.long(), _expand(m2)):
+        _fail('Bert.expand_mask: ожидалось mask[b, i, j] = attention_mask[b, j]')
+    tok = _call('get_token_embeddings()', model.get_token_embeddings)
+    if not isinstance(tok, nn.Embedding) or not any(tok is m for m in model.modules()):
+        _fail('get_token_embeddings() должен возвращать nn.Embedding токенов из модели')
+    _randomize(model, scale=1.5)
+    model.eval()
+    emb_w, layers = _map_backbone(name, model, 'gelu')
+    x, mask2, tt = _model_inputs()
+    real = mask2.bool()
+    out = _call('forward(x, attention_mask, token_type_ids)', model, x, mask2, tt)
+    hint = ('эмбеддинги, затем слои по очереди; маску B x S превратите в B x S x S через expand_mask; '
+            'act_func и eps передаются в слои')
+    _compare('forward(x, attention_mask, token_type_ids) (на настоящих токенах)', out,
+             _backbone_forward_ref(emb_w, layers, x, mask2, tt), atol=ATOL_DEEP, hint=hint, mask=real)
+    # паддинг-инвариантность: та же строка без паддинга
+    short = _call('forward на строке без паддинга', model, x[1:2, :6], mask2[1:2, :6], tt[1:2, :6])
+    _tensor(short, 'выход', shape=(1, 6, H))
+    if (short[0] - out[1, :6]).abs().max().item() > ATOL_DEEP:
+        _fail(f'{name}: выход на настоящих токенах зависит от добавленного паддинга',
+              'маска паддинга должна доходить до каждого слоя внимания')
+    out = _call('forward(x) без маски и token_type_ids', model, x)
+    _compare('forward(x) без маски и token_type_ids', out,
+             _backbone_forward_ref(emb_w, layers, x, torch.ones_like(x), torch.zeros_like(x)), atol=ATOL_DEEP,
+             hint='attention_mask=None — смотреть можно на все токены; token_type_ids=None — нули')
+    model = _module(Bert, name, **dict(kwargs, input_dropout_prob=0.5))
+    model.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', model, x, mask2, tt), 'input_dropout_prob')
+    model.eval()
+    if not torch.equal(_call('forward', model, x, mask2, tt), _call('forward', model, x, mask2, tt)):
+        _fail(f'{name}: в режиме eval результат должен быть детерминированным')
+
+
+def _mlm_parts(name, head, hidden, vocab):
+    dense = _one(name, head, lambda m: _is_linear(m, hidden, hidden), f'nn.Linear({hidden}, {hidden})')
+    ln = _one(name, head, lambda m: _is_ln(m, hidden), f'LayerNorm({hidden})')
+    biases = [p for p in head.parameters() if tuple(p.shape) == (vocab,)]
+    if len(biases) != 1:
+        _fail(f'{name}: ожидался один собственный bias декодера формы ({vocab},), найдено {len(biases)}')
+    return dense, ln, biases[0]
+
+
+def _ref_mlm_logits(dense, ln, weight, bias, hidden_states, act):
+    g, b, eps = _ln_params(ln)
+    transformed = F.layer_norm(_ACTIVATIONS[act](F.linear(hidden_states, dense.weight, dense.bias)),
+                               (hidden_states.shape[-1],), g, b, eps)
+    return F.linear(transformed, weight, bias)
+
+
+def _mlm_labels(bsz, seqlen, vocab, ignore_index, share=0.3):
+    labels = torch.randint(NUM_SPECIAL, vocab, (bsz, seqlen))
+    chosen = torch.rand(bsz, seqlen) < share
+    chosen[0, 0] = True
+    return labels.masked_fill(~chosen, ignore_index)
+
+
+@_check('MlmHead')
+def test_mlm_head(MlmHead, BertEmbeddings):
+    name = 'MlmHead'
+    _require_class(MlmHead, 'MlmHead')
+    embeddings = _module(BertEmbeddings, 'BertEmbeddings', V, H, L)
+    token_emb = _call('BertEmbeddings.get_token_embeddings()', embeddings.get_token_embeddings)
+    if not isinstance(token_emb, nn.Embedding):
+        _fail('BertEmbeddings.get_token_embeddings() должен возвращать nn.Embedding')
+    for act in ('relu', 'gelu'):
+        head = _module(MlmHead, name, H, V, act, input_embeddings=token_emb)
+        _check_params(name, head, H * H + 2 * H + H * V + H + V,
+                      f'H² + 2H + H·V + H + V при H={H}, V={V} (связанная матрица эмбеддингов считается в голове)')
+        dense, ln, bias = _mlm_parts(name, head, H, V)
+        tied = [p for p in head.parameters() if tuple(p.shape) == (V, H)]
+        if len(tied) != 1 or tied[0] is not token_emb.weight:
+            _fail(f'{name}: матрица декодера должна быть тем же тензором, что и веса эмбеддингов токенов',
+                  'self._decoder.weight = input_embeddings.weight (связывание, а не копия)')
+        _init_stats('dense: weight', dense.weight, min_n_for_std=10 ** 9)
+        _check_zero('dense', dense.bias)
+        _check_zero('bias декодера', bias)
+        _randomize(head)
+        with torch.no_grad():
+            token_emb.weight.copy_(torch.randn(V, H) / math.sqrt(H))
+        head.eval()
+        hidden = torch.randn(2, 7, H)
+        logits = _call('forward(hidden_states, labels=None)', head, hidden, None)
+        ref = _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, act)
+        _compare(f'{name}(act={act!r}): логиты при labels=None', logits, ref,
+                 hint='W2 LN(act(W1 h + b1)) + b2, W2 — матрица эмбеддингов токенов; при labels=None '
+                      'верните логиты B x S x V')
+        for ignore_index in (-100, -1):
+            head_i = head if ignore_index == -100 else _module(MlmHead, name, H, V, act, ignore_index=ignore_index,
+                                                                input_embeddings=token_emb)
+            if ignore_index != -100:
+                _randomize(head_i)
+                head_i.eval()
+            dense_i, ln_i, bias_i = _mlm_parts(name, head_i, H, V)
+            labels = _mlm_labels(2, 7, V, ignore_index)
+            loss = _call(f'forward(hidden_states, labels) с ignore_index={ignore_index}', head_i, hidden, labels)
+            _tensor(loss, f'{name}: функция потерь', floating=True)
+            if loss.numel() != 1:
+                _fail(f'{name}: функция потерь должна быть числом (средним по целям), форма {tuple(loss.shape)}')
+            ref_logits = _ref_mlm_logits(dense_i, ln_i, token_emb.weight, bias_i, hidden, act)
+            expected = F.cross_entropy(ref_logits.reshape(-1, V), labels.reshape(-1), ignore_index=ignore_index)
+            _compare(f'{name}: функция потерь (ignore_index={ignore_index})', loss.reshape(()), expected,
+                     atol=ATOL_DEEP, hint='nn.CrossEntropyLoss(ignore_index=ignore_index): среднее по целям, '
+                                          'позиции с ignore_index не учитываются')
+        # связывание настоящее: изменение эмбеддингов видно в голове, градиент доходит до эмбеддингов
+        with torch.no_grad():
+            token_emb.weight.add_(0.5)
+        logits = _call('forward после изменения эмбеддингов', head, hidden, None)
+        _compare(f'{name}: логиты после изменения матрицы эмбеддингов', logits,
+                 _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, act),
+                 hint='декодер должен использовать тот же тензор, что и эмбеддинги (не копию)')
+        token_emb.weight.grad = None
+        loss = _call('forward(hidden_states, labels)', head, hidden, _mlm_labels(2, 7, V, -100))
+        _call('loss.backward()', loss.backward)
+        if token_emb.weight.grad is None or token_emb.weight.grad.abs().sum().item() == 0:
+            _fail(f'{name}: градиент функции потерь не доходит до матрицы эмбеддингов токенов')
+    head = _module(MlmHead, name, H, V, 'relu')
+    _check_params(f'{name}(input_embeddings=None)', head, H * H + 2 * H + H * V + H + V,
+                  'H² + 2H + H·V + H + V (собственная матрица декодера)')
+
+
+def _cls_parts(name, head, hidden, classes):
+    dense = _one(name, head, lambda m: _is_linear(m, hidden, hidden), f'nn.Linear({hidden}, {hidden})')
+    out = _one(name, head, lambda m: _is_linear(m, hidden, classes), f'nn.Linear({hidden}, {classes})')
+    return dense, out
+
+
+def _ref_cls_logits(dense, out, hidden_states):
+    """BERT pooler: tanh(W h_[CLS] + b), затем линейный слой."""
+    pooled = torch.tanh(F.linear(hidden_states[:, 0], dense.weight, dense.bias))
+    return F.linear(pooled, out.weight, out.bias)
+
+
+@_check('ClassifierHead')
+def test_classifier_head(ClassifierHead):
+    name = 'ClassifierHead'
+    head = _module(ClassifierHead, name, H)
+    _check_params(name, head, H * H + H + H + 1, f'H² + H + H + 1 при H={H}, num_classes=1')
+    dense, out = _cls_parts(name, head, H, 1)
+    _init_stats('dense: weight', dense.weight, min_n_for_std=10 ** 9)
+    _check_zero('dense', dense.bias)
+    _randomize(head)
+    head.eval()
+    hidden = torch.randn(4, 6, H)
+    logits = _call('forward(hidden_states)', head, hidden)
+    ref = _ref_cls_logits(dense, out, hidden)
+    _compare(f'{name}: логиты (permuted=None)', logits, ref,
+             hint='берите вектор [CLS] (позиция 0), dense -> tanh -> dropout -> Linear; без permuted верните логиты B x 1')
+    hidden2 = hidden.clone()
+    hidden2[:, 1:] = torch.randn(4, 5, H)
+    logits2 = _call('forward(hidden_states)', head, hidden2)
+    if (logits2 - logits).abs().max().item() > ATOL:
+        _fail(f'{name}: логиты зависят не только от вектора [CLS] (позиция 0)', 'hidden_states[:, 0]')
+    for dtype in (torch.float32, torch.long):
+        permuted = torch.tensor([0, 1, 1, 0], dtype=dtype)
+        loss = _call(f'forward(hidden_states, permuted) с permuted типа {dtype}', head, hidden, permuted)
+        _tensor(loss, f'{name}: функция потерь', floating=True)
+        if loss.numel() != 1:
+            _fail(f'{name}: функция потерь должна быть числом, получена форма {tuple(loss.shape)}')
+        expected = F.binary_cross_entropy_with_logits(ref[:, 0], permuted.float())
+        _compare(f'{name}: функция потерь (permuted {dtype})', loss.reshape(()), expected,
+                 hint='nn.BCEWithLogitsLoss()(logits[:, 0], permuted.float())')
+    head5 = _module(ClassifierHead, name, H, num_classes=5)
+    _check_params(f'{name}(num_classes=5)', head5, H * H + H + 5 * H + 5, 'H² + H + 5H + 5')
+    _randomize(head5)
+    head5.eval()
+    dense5, out5 = _cls_parts(name, head5, H, 5)
+    _compare(f'{name}(num_classes=5): логиты', _call('forward(hidden_states)', head5, hidden),
+             _ref_cls_logits(dense5, out5, hidden), hint='последний слой: nn.Linear(hidden_size, num_classes)')
+    head_d = _module(ClassifierHead, name, H, hidden_dropout_prob=0.5)
+    head_d.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', head_d, hidden), 'hidden_dropout_prob')
+    head_d.eval()
+    if not torch.equal(_call('forward', head_d, hidden), _call('forward', head_d, hidden)):
+        _fail(f'{name}: в режиме eval результат должен быть детерминированным')
+
+
+def _model_kwargs(**extra):
+    kwargs = dict(hidden_size=H, vocab_size=V, max_seqlen=L, num_hidden_layers=N_LAYERS,
+                  intermediate_size=I_SIZE, num_attention_heads=HEADS)
+    kwargs.update(extra)
+    return kwargs
+
+
+def _head_block(name, root, start_pred, block_pred, role):
+    found = _find(root, start_pred)
+    if len(found) != 1:
+        _fail(f'{name}: не удалось найти {role}. Найдены слои: {_describe(root)}')
+    block = _block(root, found[0][0], block_pred)
+    if block is None or block is root and _contains(root, lambda m: _is_linear(m, H, 3 * H)):
+        _fail(f'{name}: не удалось выделить {role} отдельно от Bert. Найдены слои: {_describe(root)}')
+    return block
+
+
+def _map_pretrain_model(name, model, act):
+    no_backbone = lambda m: not _contains(m, lambda x: _is_linear(x, H, 3 * H))
+    cls_block = _head_block(name, model, lambda m: _is_linear(m, H, 1),
+                            lambda m: no_backbone(m) and _contains(m, lambda x: _is_linear(x, H, H)),
+                            'голову SOP (nn.Linear(H, 1))')
+    bias_owner = [path for path, m in model.named_modules()
+                  if any(tuple(p.shape) == (V,) for p in m.parameters(recurse=False))]
+    if len(bias_owner) != 1:
+        _fail(f'{name}: не удалось найти bias декодера MLM-головы формы ({V},)')
+    mlm_block = _block(model, bias_owner[0], lambda m: no_backbone(m) and _contains(m, lambda x: _is_ln(x, H))
+                       and _contains(m, lambda x: _is_linear(x, H, H)))
+    if mlm_block is None:
+        _fail(f'{name}: не удалось выделить MLM-голову. Найдены слои: {_describe(model)}')
+    dense, ln, bias = _mlm_parts(name, mlm_block, H, V)
+    cls_dense, cls_out = _cls_parts(name, cls_block, H, 1)
+    emb_w, layers = _map_backbone(name, model, act, extra_blocks=[mlm_block])
+    return emb_w, layers, (dense, ln, bias), (cls_dense, cls_out)
+
+
+@_check('BertModel')
+def test_bert_model(BertModel):
+    name = 'BertModel'
+    model = _module(BertModel, name, **_model_kwargs(act_func='gelu'))
+    expected = _bert_params() + (H * H + 3 * H + V) + (H * H + 2 * H + 1)
+    _check_params(name, model, expected, 'Bert + MlmHead (без второй копии матрицы эмбеддингов) + ClassifierHead')
+    tok, _, _ = _find_embeddings(name, model, V, L, H)
+    _randomize(model, scale=1.5)
+    model.eval()
+    emb_w, layers, (dense, ln, bias), (cls_dense, cls_out) = _map_pretrain_model(name, model, 'gelu')
+    x, mask2, tt = _model_inputs()
+    labels = _mlm_labels(*x.shape, V, -100).masked_fill(mask2 == 0, -100)
+    permuted = torch.tensor([1., 0., 1.])
+    result = _call('forward(x, attention_mask, labels, permuted, token_type_ids)', model, x, mask2, labels,
+                   permuted, tt)
+    if not isinstance(result, (tuple, list)) or len(result) != 2 or not isinstance(result[1], dict):
+        _fail(f'{name}.forward должен возвращать (loss, {{"MLM": ..., "SOP": ...}}), получено {type(result).__name__}')
+    loss, parts = result
+    for key in ('MLM', 'SOP'):
+        if key not in parts:
+            _fail(f'{name}: в словаре потерь нет ключа {key!r}, есть {list(parts)}')
+        _tensor(parts[key], f'{name}: потеря {key}', floating=True)
+    _tensor(loss, f'{name}: loss', floating=True)
+    hidden = _backbone_forward_ref(emb_w, layers, x, mask2, tt)
+    mlm = F.cross_entropy(_ref_mlm_logits(dense, ln, tok.weight, bias, hidden, 'gelu').reshape(-1, V),
+                          labels.reshape(-1), ignore_index=-100)
+    sop = F.binary_cross_entropy_with_logits(_ref_cls_logits(cls_dense, cls_out, hidden)[:, 0], permuted)
+    _compare(f'{name}: потеря MLM', parts['MLM'].reshape(()), mlm, atol=ATOL_DEEP,
+             hint='MLM-голова получает выход Bert и labels; декодер связан с эмбеддингами токенов')
+    _compare(f'{name}: потеря SOP', parts['SOP'].reshape(()), sop, atol=ATOL_DEEP)
+    _compare(f'{name}: loss = 0.5·MLM + 0.5·SOP', loss.reshape(()), 0.5 * mlm + 0.5 * sop, atol=ATOL_DEEP)
+    tied = [p for p in model.parameters() if tuple(p.shape) == (V, H)]
+    if len(tied) != 1:
+        _fail(f'{name}: матриц формы ({V}, {H}) в модели {len(tied)}, ожидалась одна (связанные веса)')
+    model.zero_grad()
+    _call('loss.backward()', loss.backward)
+    if tok.weight.grad is None or not torch.isfinite(tok.weight.grad).all():
+        _fail(f'{name}: нет градиента у эмбеддингов токенов после loss.backward()')
+    model_d = _module(BertModel, name, **_model_kwargs(hidden_dropout_prob=0.5))
+    model_d.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', model_d, x, mask2, labels, permuted, tt)[0],
+                       'hidden_dropout_prob')
+    model_d.eval()
+    a = _call('forward', model_d, x, mask2, labels, permuted, tt)[0]
+    b = _call('forward', model_d, x, mask2, labels, permuted, tt)[0]
+    if not torch.equal(a, b):
+        _fail(f'{name}: в режиме eval результат должен быть детерминированным')
+
+
+# ----------------------------------------------------------------------------------------------
+# Часть 3. Оптимизация
+# ----------------------------------------------------------------------------------------------
+
+@_check('get_optimizer')
+def test_optimizer(get_optimizer, model):
+    _require_function(get_optimizer, 'get_optimizer')
+    if not isinstance(model, nn.Module):
+        _fail(f'вторым аргументом передайте модель (nn.Module), получено {type(model).__name__}')
+    wd = 0.0123
+    opt = _call(f'get_optimizer(model, weight_decay={wd})', get_optimizer, model, weight_decay=wd)
+    if not isinstance(opt, torch.optim.AdamW):
+        _fail(f'ожидался torch.optim.AdamW, получен {type(opt).__name__}',
+              'transformers.AdamW больше нет: используйте torch.optim.AdamW')
+    groups = opt.param_groups
+    if len(groups) != 2:
+        _fail(f'ожидалось 2 группы параметров [с регуляризацией, без], получено {len(groups)}')
+    if groups[0]['weight_decay'] != wd or groups[1]['weight_decay'] != 0:
+        _fail(f'weight_decay групп: {groups[0]["weight_decay"]}, {groups[1]["weight_decay"]}; '
+              f'ожидалось {wd} (переданный weight_decay) и 0',
+              'первая группа — с регуляризацией, вторая — без')
+    names = {}
+    ln_params = set()
+    for module_name, m in model.named_modules():
+        if isinstance(m, nn.LayerNorm):
+            ln_params.update(id(p) for p in m.parameters(recurse=False))
+    for pname, p in model.named_parameters():
+        names[id(p)] = pname
+    where = {}
+    for gi, group in enumerate(groups):
+        for p in group['params']:
+            if id(p) in where:
+                _fail(f'параметр {names.get(id(p), "?")} встречается в группах больше одного раза')
+            where[id(p)] = gi
+    missing = [n for pid, n in names.items() if pid not in where]
+    if missing:
+        _fail(f'не все параметры модели попали в оптимизатор, например: {missing[:5]}')
+    extra = [pid for pid in where if pid not in names]
+    if extra:
+        _fail(f'в оптимизаторе {len(extra)} тензоров, которых нет среди параметров модели')
+    for pid, pname in names.items():
+        no_decay = pid in ln_params or pname.endswith('bias') or _param_ndim(model, pid) == 1
+        want = 1 if no_decay else 0
+        if where[pid] != want:
+            role = ('параметр LayerNorm' if pid in ln_params else 'bias' if no_decay else 'обычный вес')
+            _fail(f'{pname} ({role}) попал в группу {"без" if where[pid] else "с"} регуляризацией',
+                  'без weight decay — все bias и все параметры LayerNorm (ищите их по типу модуля '
+                  'или по имени: имя может не содержать "layernorm", например "_norm.weight"); '
+                  'остальные веса — с weight decay')
+
+
+def _param_ndim(model, pid):
+    for p in model.parameters():
+        if id(p) == pid:
+            return p.dim()
+    return None
+
+
+def _expected_lr(k, init, peak, final, warmup, total):
+    """Кусочно-линейное расписание: init -> peak за warmup шагов, затем peak -> final к шагу total."""
+    if k <= warmup:
+        return init + (peak - init) * k / warmup
+    if k <= total:
+        return peak + (final - peak) * (k - warmup) / (total - warmup)
+    return final
+
+
+@_check('Scheduler')
+def test_scheduler(Scheduler, get_optimizer=None, model=None):
+    name = 'Scheduler'
+    _require_class(Scheduler, name)
+    cases = [(0.0, 1e-3, 1e-5, 4, 10), (1e-5, 2e-3, 0.0, 3, 7), (5e-4, 5e-3, 1e-4, 1, 5)]
+    student_opt = None
+    if get_optimizer is not None and isinstance(model, nn.Module):
+        # оптимизатор из вашего get_optimizer: расписание должно менять lr во всех его группах
+        student_opt = _call('get_optimizer(model)', get_optimizer, model)
+        if not isinstance(student_opt, torch.optim.Optimizer):
+            _fail(f'get_optimizer(model) вернул {type(student_opt).__name__}, а не оптимизатор torch')
+        cases.append((2e-4, 1e-3, 1e-6, 2, 6, student_opt))
+    for init, peak, final, warmup, total, *given in cases:
+        params = [nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(3))]
+        opt = given[0] if given else torch.optim.AdamW([{'params': [params[0]], 'weight_decay': 0.01},
+                                                        {'params': [params[1]], 'weight_decay': 0.0}], lr=0.123)
+        args = f'init_lr={init}, peak_lr={peak}, final_lr={final}, num_warmup_steps={warmup}, ' \
+               f'num_training_steps={total}'
+        sched = _call(f'{name}(optimizer, {args})', Scheduler, opt, init, peak, final, warmup, total)
+        for k in range(total + 4):
+            want = _expected_lr(k, init, peak, final, warmup, total)
+            for gi, group in enumerate(opt.param_groups):
+                got = group['lr']
+                if isinstance(got, torch.Tensor) and got.numel() == 1:
+                    got = got.item()
+                if not isinstance(got, numbers.Real) or not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-12):
+                    when = 'сразу после создания' if k == 0 else f'после {k} вызовов step()'
+                    if k == 0:
+                        hint = 'в __init__ выставьте lr = init_lr всем группам оптимизатора'
+                    elif isinstance(got, numbers.Real) and math.isclose(
+                            got, _expected_lr(k + 1, init, peak, final, warmup, total), rel_tol=1e-6, abs_tol=1e-12):
+                        hint = 'расписание опережает на один шаг: сначала увеличьте счётчик, затем считайте lr по нему'
+                    elif isinstance(got, numbers.Real) and math.isclose(
+                            got, _expected_lr(k - 1, init, peak, final, warmup, total), rel_tol=1e-6, abs_tol=1e-12):
+                        hint = 'расписание отстаёт на один шаг: после k вызовов step() lr должен быть lr(k)'
+                    elif k > total:
+                        hint = 'после num_training_steps lr остаётся равным final_lr'
+                    elif k > warmup:
+                        hint = 'после разогрева: lr = peak + (final - peak)·(k - warmup)/(total - warmup)'
+                    else:
+                        hint = 'разогрев: lr = init + (peak - init)·k/warmup'
+                    _fail(f'{name}({args}): {when} у группы {gi} lr = {got}, ожидалось {want:.6g}', hint)
+            if k < total + 3:
+                _call('scheduler.step()', sched.step)
+        last = _call('get_last_lr()', sched.get_last_lr)
+        if not isinstance(last, (list, tuple)) or len(last) != len(opt.param_groups):
+            _fail(f'{name}.get_last_lr() должен возвращать список lr по группам')
+
+
+# ----------------------------------------------------------------------------------------------
+# Trainer: маленькая модель-шпион вместо BertModel
+# ----------------------------------------------------------------------------------------------
+
+class _SpyPretrainModel(nn.Module):
+    """Модель с сигнатурой BertModel.forward: записывает, что ей передали."""
+
+    def __init__(self, vocab=13, hidden=6):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, hidden)
+        self.out = nn.Linear(hidden, vocab)
+        self.sop = nn.Linear(hidden, 1)
+        self.calls = []
+
+    def forward(self, x, attention_mask, labels, permuted, token_type_ids=None):
+        self.calls.append(dict(x=x.detach().clone(), mask=attention_mask.detach().clone(),
+                               labels=labels.detach().clone(), permuted=permuted.detach().clone(),
+                               tt=None if token_type_ids is None else token_type_ids.detach().clone(),
+                               training=self.training, grad=torch.is_grad_enabled()))
+        return self.loss(x, attention_mask, labels, permuted, token_type_ids)
+
+    def loss(self, x, attention_mask, labels, permuted, token_type_ids=None):
+        hidden = self.emb(x) * attention_mask[..., None].float()
+        if token_type_ids is not None:
+            hidden = hidden + 0.1 * token_type_ids[..., None].float()
+        mlm = F.cross_entropy(self.out(hidden).reshape(-1, self.out.out_features).float(), labels.reshape(-1),
+                              ignore_index=-100)
+        sop = F.binary_cross_entropy_with_logits(self.sop(hidden[:, 0])[:, 0].float(), permuted.float())
+        return 0.5 * mlm + 0.5 * sop, {'MLM': mlm, 'SOP': sop}
+
+
+class _SpyOptimizer(torch.optim.SGD):
+    """SGD, который записывает градиенты на каждом step() и (по желанию) не меняет веса."""
+
+    def __init__(self, params, events, lr=0.0, update=False):
+        super().__init__(params, lr=lr)
+        self._events, self._update, self.grads = events, update, []
+
+    def step(self, closure=None):
+        self._events.append('optimizer.step')
+        self.grads.append([None if p.grad is None else p.grad.detach().clone()
+                           for g in self.param_groups for p in g['params']])
+        if self._update:
+            return super().step(closure)
+        return None
+
+
+class _SpyScheduler:
+    def __init__(self, optimizer, events):
+        self._optimizer, self._events = optimizer, events
+
+    def step(self):
+        self._events.append('scheduler.step')
+
+    def get_last_lr(self):
+        return [g['lr'] for g in self._optimizer.param_groups]
+
+    get_lr = get_last_lr
+
+
+def _pretrain_batches(pad_id, vocab=13, n=4):
+    batches = []
+    for b in range(n):
+        seqlen = 5 + b % 3
+        x = torch.randint(NUM_SPECIAL, vocab, (3, seqlen))
+        lengths = [seqlen, seqlen - 2, 3]
+        mask = torch.zeros(3, seqlen, dtype=torch.long)
+        for i, length in enumerate(lengths):
+            mask[i, :length] = 1
+        x = x.masked_fill(mask == 0, pad_id)
+        tt = torch.zeros_like(x)
+        tt[:, 2:] = 1
+        tt = tt * mask
+        labels = torch.where((torch.rand(x.shape) < 0.5) & (mask == 1), x, torch.full_like(x, -100))
+        labels[:, 1] = x[:, 1]
+        permuted = torch.tensor([b % 2, 1, 0], dtype=torch.float)
+        batches.append((x, tt, labels, permuted))
+    return batches
+
+
+def _expected_grads(model, batches, pad_id):
+    grads = []
+    for x, tt, labels, permuted in batches:
+        loss, _ = model.loss(x, (x != pad_id).long(), labels, permuted, tt)
+        grads.append(torch.autograd.grad(loss, list(model.parameters())))
+    return grads
+
+
+def _rel_err(got, want):
+    num = math.sqrt(sum(((g - w) ** 2).sum().item() for g, w in zip(got, want)))
+    den = math.sqrt(sum((w ** 2).sum().item() for w in want)) + 1e-12
+    return num / den
+
+
+def _grad_norm(grads):
+    return math.sqrt(sum((g ** 2).sum().item() for g in grads))
+
+
+def _run_trainer(Trainer, name, pad_id, num_accum_steps, max_grad_norm, logdir, batches):
+    model = _SpyPretrainModel()
+    events = []
+    opt = _SpyOptimizer(model.parameters(), events)
+    sched = _SpyScheduler(opt, events)
+    args = f'num_accum_steps={num_accum_steps}, max_grad_norm={max_grad_norm}'
+    trainer = _construct(Trainer, name, model, opt, sched, pad_id, torch.device('cpu'),
+                         num_accum_steps=num_accum_steps, logdir=logdir, max_grad_norm=max_grad_norm)
+    _call(f'{name}({args}).train(batches, n_epochs=1)', trainer.train, batches, 1)
+    return trainer, model, opt, events, args
+
+
+def _close_writers(obj):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:
+        return 0
+    found = 0
+    for value in list(vars(obj).values()):
+        if isinstance(value, SummaryWriter):
+            value.flush()
+            value.close()
+            found += 1
+    return found
+
+
+def _scalar_tags(logdir):
+    from tensorboard.backend.event_processing import event_file_loader
+    counts = {}
+    for path in glob.glob(os.path.join(logdir, '**', 'events.out.tfevents*'), recursive=True):
+        for event in event_file_loader.EventFileLoader(path).Load():
+            for value in event.summary.value:
+                counts[value.tag] = counts.get(value.tag, 0) + 1
+    return counts
+
+
+@_check('Trainer')
+def test_trainer(Trainer):
+    name = 'Trainer'
+    _require_class(Trainer, name)
+    pad_id = 1
+    batches = _pretrain_batches(pad_id)
+    # 1. аккумуляция: 4 батча, num_accum_steps=2 -> 2 шага, градиент = среднее двух батчей
+    trainer, model, opt, events, args = _run_trainer(Trainer, name, pad_id, 2, None, None, batches)
+    for i, call in enumerate(model.calls):
+        x = batches[i][0]
+        if not torch.equal((call['mask'] != 0).cpu(), (x != pad_id)):
+            _fail(f'{name}: attention_mask в батче {i} не совпадает с input_ids != pad_token_id',
+                  'маска строится по pad_token_id, переданному в конструктор')
+        if not torch.equal(call['labels'].cpu(), batches[i][2]) or \
+                not torch.equal(call['permuted'].float().cpu(), batches[i][3]):
+            _fail(f'{name}: в модель переданы не те labels/permuted (порядок аргументов: '
+                  'x, attention_mask, labels, permuted, token_type_ids)')
+        if call['tt'] is None or not torch.equal(call['tt'].cpu(), batches[i][1]):
+            _fail(f'{name}: token_type_ids из батча не переданы в модель',
+                  'model(input_ids, attention_mask, labels, permuted, token_type_ids)')
+        if not call['training']:
+            _fail(f'{name}: во время обучения модель в режиме eval', 'self._model.train()')
+    if len(model.calls) != len(batches):
+        _fail(f'{name}: на {len(batches)} батчах модель вызвана {len(model.calls)} раз')
+    n_opt = events.count('optimizer.step')
+    if n_opt != 2:
+        _fail(f'{name}({args}): на 4 батчах optimizer.step() вызван {n_opt} раз, ожидалось 2',
+              'шаг оптимизатора — каждые num_accum_steps батчей: if (i + 1) % num_accum_steps == 0')
+    if events != ['optimizer.step', 'scheduler.step'] * 2:
+        _fail(f'{name}: порядок вызовов {events}, ожидалось optimizer.step, scheduler.step после каждого шага',
+              'scheduler.step() вызывается сразу ПОСЛЕ каждого optimizer.step()')
+    per_batch = _expected_grads(model, batches, pad_id)
+    for step in range(2):
+        got = opt.grads[step]
+        if any(g is None for g in got):
+            _fail(f'{name}: на шаге {step} у части параметров нет градиента')
+        want = [(a + b) / 2 for a, b in zip(per_batch[2 * step], per_batch[2 * step + 1])]
+        err = _rel_err(got, want)
+        if err > 2e-2:
+            total = [a + b for a, b in zip(per_batch[2 * step], per_batch[2 * step + 1])]
+            hint = 'градиент шага должен быть средним по num_accum_steps батчам: loss / num_accum_steps'
+            if _rel_err(got, total) < 2e-2:
+                hint = 'loss не делится на num_accum_steps: градиенты складываются, а должны усредняться'
+            elif step == 1 and _rel_err(got, [w + (a + b) / 2 for w, a, b in zip(
+                    want, per_batch[0], per_batch[1])]) < 2e-2:
+                hint = 'градиенты не обнуляются после шага: optimizer.zero_grad() после optimizer.step()'
+            _fail(f'{name}({args}): градиент на шаге {step} не равен среднему градиентов батчей '
+                  f'{2 * step} и {2 * step + 1} (отн. ошибка {err:.3g}, допуск 0.02)', hint)
+    # 2. клиппинг: норма градиента в момент шага не больше max_grad_norm
+    max_norm = 1e-3
+    trainer, model, opt, events, args = _run_trainer(Trainer, name, pad_id, 1, max_norm, None, batches)
+    if events.count('optimizer.step') != 4:
+        _fail(f'{name}({args}): на 4 батчах optimizer.step() вызван {events.count("optimizer.step")} раз, ожидалось 4')
+    per_batch = _expected_grads(model, batches, pad_id)
+    for step, got in enumerate(opt.grads):
+        want = per_batch[step]
+        norm = _grad_norm(got)
+        if norm > max_norm * (1 + 1e-3):
+            _fail(f'{name}({args}): норма градиента на шаге {step} = {norm:.4g} > max_grad_norm = {max_norm}',
+                  'torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm) перед optimizer.step()')
+        scale = min(1.0, max_norm / _grad_norm(want))
+        if _rel_err(got, [w * scale for w in want]) > 2e-2:
+            _fail(f'{name}({args}): после клиппинга градиент на шаге {step} не совпадает с ожидаемым '
+                  f'(направление должно сохраняться, норма = max_grad_norm)')
+    # 3. логи tensorboard
+    with _tempdir('bert_trainer_check_') as logdir:
+        trainer, model, opt, events, args = _run_trainer(Trainer, name, pad_id, 2, 1.0, logdir, batches)
+        _close_writers(trainer)
+        files = glob.glob(os.path.join(logdir, '**', 'events.out.tfevents*'), recursive=True)
+        if not files:
+            _fail(f'{name}(logdir=...): в logdir нет логов tensorboard', 'SummaryWriter(logdir) и writer.add_scalar')
+        counts = _scalar_tags(logdir)
+    if len(counts) < 3 or max(counts.values(), default=0) < len(batches):
+        _fail(f'{name}(logdir=...): записаны скаляры {counts} (тег: число точек); ожидались потеря на каждом '
+              f'из {len(batches)} батчей, норма градиента и lr на каждом шаге')
+
+
+class _SpyClassifier(nn.Module):
+    """Модель с сигнатурой BertFinetuneModel.forward(x, attention_mask) -> логиты."""
+
+    def __init__(self, vocab=13, classes=4):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 8)
+        self.out = nn.Linear(8, classes)
+        self.calls = []
+
+    def forward(self, x, attention_mask):
+        logits = self.logits(x, attention_mask)
+        self.calls.append(dict(x=x.detach().clone(), mask=attention_mask.detach().clone(), training=self.training,
+                               grad=torch.is_grad_enabled(), logits=logits.detach().clone()))
+        return logits
+
+    def logits(self, x, attention_mask):
+        hidden = (self.emb(x) * attention_mask[..., None].float()).sum(1)
+        return self.out(hidden)
+
+
+def _finetune_batches(pad_id, n=3, vocab=13, classes=4):
+    batches = []
+    for b in range(n):
+        seqlen = 4 + b
+        x = torch.randint(NUM_SPECIAL, vocab, (4, seqlen))
+        for i, length in enumerate([seqlen, seqlen - 1, 2, seqlen]):
+            x[i, length:] = pad_id
+        batches.append((x, torch.randint(0, classes, (4,))))
+    return batches
+
+
+def _check_masks(name, model, pad_id, what):
+    for call in model.calls:
+        if not torch.equal((call['mask'] != 0).cpu(), call['x'] != pad_id):
+            _fail(f'{name}.{what}: attention_mask не совпадает с input_ids != pad_token_id')
+
+
+@_check('FinetuneTrainer')
+def test_finetune_trainer(FinetuneTrainer):
+    name = 'FinetuneTrainer'
+    _require_class(FinetuneTrainer, name)
+    pad_id = 1
+    model = _SpyClassifier()
+    events = []
+    opt = _SpyOptimizer(model.parameters(), events, lr=0.5, update=True)
+    sched = _SpyScheduler(opt, events)
+    trainer = _construct(FinetuneTrainer, name, model, opt, sched, pad_id, torch.device('cpu'))
+    batches = _finetune_batches(pad_id)
+    # eval
+    before = [p.detach().clone() for p in model.parameters()]
+    model.calls.clear()
+    model.train()
+    value = _call('_eval_step(dataloader)', trainer._eval_step, batches)
+    value = _float(value, f'{name}._eval_step: возвращаемое значение')
+    if len(model.calls) != len(batches):
+        _fail(f'{name}._eval_step: модель вызвана {len(model.calls)} раз на {len(batches)} батчах')
+    if any(c['training'] for c in model.calls):
+        _fail(f'{name}._eval_step: модель в режиме train во время оценки', 'self._model.eval()')
+    if any(c['grad'] for c in model.calls):
+        _fail(f'{name}._eval_step: граф градиентов строится во время оценки', 'оберните цикл в torch.no_grad()')
+    if events or any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
+        _fail(f'{name}._eval_step: веса модели изменились во время оценки')
+    _check_masks(name, model, pad_id, '_eval_step')
+    want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
+    if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
+        _fail(f'{name}._eval_step вернул {value:.5f}, ожидалась средняя кросс-энтропия {want:.5f}',
+              'nn.CrossEntropyLoss на логитах и метках; среднее по батчам/объектам')
+    # train
+    model.calls.clear()
+    value = _call('_train_step(dataloader)', trainer._train_step, batches)
+    value = _float(value, f'{name}._train_step: возвращаемое значение')
+    if len(model.calls) != len(batches):
+        _fail(f'{name}._train_step: модель вызвана {len(model.calls)} раз на {len(batches)} батчах')
+    if not all(c['training'] for c in model.calls):
+        _fail(f'{name}._train_step: модель в режиме eval во время обучения (после _eval_step)',
+              'в начале _train_step вызовите self._model.train()')
+    _check_masks(name, model, pad_id, '_train_step')
+    want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
+    if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
+        _fail(f'{name}._train_step вернул {value:.5f}, ожидалась средняя потеря по батчам {want:.5f}')
+    if events != ['optimizer.step', 'scheduler.step'] * len(batches):
+        _fail(f'{name}._train_step: вызовы {events}, ожидалось optimizer.step, scheduler.step на каждом батче')
+    if all(torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
+        _fail(f'{name}._train_step: веса модели не изменились')
+    # predict
+    model.calls.clear()
+    inputs = [x for x, _ in batches]
+    preds = _call('predict(dataloader)', trainer.predict, inputs)
+    total = sum(len(x) for x in inputs)
+    if not isinstance(preds, np.ndarray):
+        _fail(f'{name}.predict должен возвращать np.ndarray, получен {type(preds).__name__}',
+              'соберите предсказания и верните .cpu().numpy()')
+    if preds.shape != (total,) or not np.issubdtype(preds.dtype, np.integer):
+        _fail(f'{name}.predict: ожидался массив целых формы ({total},), получен {preds.dtype} формы {preds.shape}',
+              'argmax по классам для каждого объекта')
+    if any(c['training'] for c in model.calls):
+        _fail(f'{name}.predict: модель в режиме train', 'self._model.eval()')
+    _check_masks(name, model, pad_id, 'predict')
+    with torch.no_grad():
+        want = torch.cat([model.logits(x, (x != pad_id).long()).argmax(-1) for x in inputs]).numpy()
+    if not np.array_equal(preds.astype(np.int64), want):
+        _fail(f'{name}.predict: предсказания {preds.tolist()} не совпадают с argmax логитов {want.tolist()}')
+
+
+# ----------------------------------------------------------------------------------------------
+# Часть 4. Дообучение
+# ----------------------------------------------------------------------------------------------
+
+@_check('FinetuneDataset')
+def test_finetune_dataset(FinetuneDataset, tokenizer):
+    name = 'FinetuneDataset'
+    _require_class(FinetuneDataset, name)
+    if tokenizer is None or inspect.isclass(tokenizer):
+        _fail('вторым аргументом передайте объект токенизатора')
+    ids = _tokenizer_ids(tokenizer)
+    texts = np.array(_RECEIPTS[:12], dtype=object)
+    targets = np.arange(12, dtype=np.int64) * 7 % 96
+    maxlen = 4
+    expected = [[ids['cls_token_id']] + _tok(tokenizer, t)[:maxlen] + [ids['sep_token_id']] for t in texts]
+    for presort in (False, True):
+        ds = _call(f'{name}(texts, targets, tokenizer, maxlen={maxlen}, presort={presort})', FinetuneDataset,
+                   texts, targets, tokenizer=tokenizer, maxlen=maxlen, presort=presort)
+        n = _dataset_len(ds, name)
+        if n != len(texts):
+            _fail(f'len(ds) = {n}, ожидалось {len(texts)} (число текстов)')
+        pairs = []
+        for i in range(n):
+            item = _call(f'ds[{i}]', ds.__getitem__, i)
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                _fail(f'ds[{i}] должен возвращать (input_ids, target)')
+            input_ids, target = item
+            _tensor(input_ids, f'ds[{i}]: input_ids', ndim=1)
+            if input_ids.dtype != torch.long:
+                _fail(f'ds[{i}]: input_ids должен быть torch.long, получен {input_ids.dtype}')
+            pairs.append((input_ids.tolist(), _int(target, f'ds[{i}]: target')))
+        if not presort:
+            for i, (got, target) in enumerate(pairs):
+                if got != expected[i]:
+                    _fail(f'ds[{i}]: input_ids = {got}, ожидалось [CLS] + tokenizer(text)[:maxlen] + [SEP] = '
+                          f'{expected[i]}')
+                if target != int(targets[i]):
+                    _fail(f'ds[{i}]: target = {target}, ожидалось {int(targets[i])}')
+        else:
+            lengths = [len(p[0]) for p in pairs]
+            if lengths != sorted(lengths):
+                _fail(f'presort=True: длины {lengths} не отсортированы по возрастанию')
+            want = sorted((tuple(e), int(t)) for e, t in zip(expected, targets))
+            if sorted((tuple(p), t) for p, t in pairs) != want:
+                _fail('presort=True: после сортировки тексты и метки перепутаны (сортируйте их вместе)')
+
+
+@_check('collate_fn')
+def test_collate_fn(collate_fn):
+    _require_function(collate_fn, 'collate_fn')
+    seqs = [[2, 10, 11, 3], [2, 12, 3], [2, 13, 14, 15, 16, 3]]
+    targets = [5, 0, 95]
+    for pad in (0, 7):
+        batch = [(torch.tensor(s, dtype=torch.long), t) for s, t in zip(seqs, targets)]
+        out = _call(f'collate_fn(batch, pad_idx={pad})', collate_fn, batch, pad)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            _fail('collate_fn должен возвращать (input_ids, targets)')
+        input_ids, target_t = out
+        _tensor(input_ids, 'input_ids', shape=(3, 6))
+        _tensor(target_t, 'targets', shape=(3,))
+        if input_ids.dtype != torch.long or target_t.dtype != torch.long:
+            _fail(f'input_ids и targets должны быть torch.long, получено {input_ids.dtype}, {target_t.dtype}')
+        want = torch.tensor([s + [pad] * (6 - len(s)) for s in seqs])
+        if not torch.equal(input_ids, want):
+            _fail(f'collate_fn(batch, pad_idx={pad}): input_ids =\n{input_ids.tolist()}\nожидалось\n{want.tolist()}',
+                  'pad_sequence(..., batch_first=True, padding_value=pad_idx)')
+        if not torch.equal(target_t, torch.tensor(targets)):
+            _fail(f'targets = {target_t.tolist()}, ожидалось {targets}')
+
+
+def _finetune_parts(name, model, classes):
+    no_backbone = lambda m: not _contains(m, lambda x: _is_linear(x, H, 3 * H))
+    block = _head_block(name, model, lambda m: _is_linear(m, H, classes),
+                        lambda m: no_backbone(m) and _contains(m, lambda x: _is_linear(x, H, H)),
+                        f'голову классификации nn.Linear({H}, {classes})')
+    return _cls_parts(name, block, H, classes)
+
+
+@_check('BertFinetuneModel')
+def test_finetune_model(BertFinetuneModel):
+    name = 'BertFinetuneModel'
+    classes = 7
+    model = _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, act_func='gelu'))
+    _check_params(name, model, _bert_params() + H * H + H + classes * H + classes,
+                  'Bert + ClassifierHead(num_classes)')
+    _randomize(model, scale=1.5)
+    model.eval()
+    dense, out = _finetune_parts(name, model, classes)
+    emb_w, layers = _map_backbone(name, model, 'gelu')
+    x, mask2, _ = _model_inputs()
+    logits = _call('forward(x, attention_mask)', model, x, mask2)
+    hidden = _backbone_forward_ref(emb_w, layers, x, mask2, torch.zeros_like(x))
+    _compare(f'{name}: логиты', logits, _ref_cls_logits(dense, out, hidden), atol=ATOL_DEEP,
+             hint='Bert -> ClassifierHead без permuted -> логиты B x num_classes')
+    short = _call('forward на строке без паддинга', model, x[1:2, :6], mask2[1:2, :6])
+    if (short[0] - logits[1]).abs().max().item() > ATOL_DEEP:
+        _fail(f'{name}: логиты зависят от паддинга')
+
+
+@_check('load_weights')
+def test_load_weights(load_weights, BertModel, BertFinetuneModel):
+    _require_function(load_weights, 'load_weights')
+    pre = _module(BertModel, 'BertModel', **_model_kwargs())
+    _randomize(pre)
+    ft = _module(BertFinetuneModel, 'BertFinetuneModel', **_model_kwargs(num_classes=7))
+    before = {k: v.detach().clone() for k, v in ft.state_dict().items()}
+    pre_state = {k: v.detach().clone() for k, v in pre.state_dict().items()}
+    with _tempdir('bert_weights_check_') as tmp:
+        path = os.path.join(tmp, 'pretrained_weights.pt')
+        torch.save(pre.state_dict(), path)
+        found = _call('load_weights(model, path)', load_weights, ft, path)
+    if not isinstance(found, (list, tuple)) or not all(isinstance(n, str) for n in found):
+        _fail(f'load_weights должен возвращать список имён загруженных тензоров, получено {type(found).__name__}')
+    expected = {k for k, v in pre_state.items() if k in before and tuple(before[k].shape) == tuple(v.shape)}
+    if set(found) != expected:
+        missing, extra = sorted(expected - set(found)), sorted(set(found) - expected)
+        _fail(f'load_weights вернул не тот список: не хватает {missing[:5]}, лишние {extra[:5]}')
+    if len(expected) < 10:
+        _fail('у BertModel и BertFinetuneModel почти нет общих весов: используйте одинаковые имена (_backbone)')
+    after = ft.state_dict()
+    for k, v in after.items():
+        want = pre_state[k] if k in expected else before[k]
+        if not torch.equal(v.detach(), want):
+            _fail(f'load_weights: тензор {k} ' + ('не загружен' if k in expected else 'изменён, хотя не должен'))
+
+
+__test__ = False  # pytest: этот файл — не набор тестов
+
+
+# --------------------------------------------------------------------------------------------
+# Минимальная длина текста и оценка за качество на тесте
+# --------------------------------------------------------------------------------------------
+
+MASK_PROB = 0.15
+F1_FULL_MARKS = 0.7   # полный балл за качество
+F1_ZERO_MARKS = 0.5   # ниже — ноль, между порогами — линейно
+
+
+@_check('MIN_LEN')
+def test_min_len(min_len):
+    """MIN_LEN — наименьшее n, при котором P(выбран хотя бы один из n токенов) >= 0.5."""
+    n = _int(min_len, 'MIN_LEN')
+
+    def covered(k):  # вероятность выбрать хотя бы один из k токенов
+        return 1 - (1 - MASK_PROB) ** k
+
+    if covered(n) < 0.5:
+        _fail(f'при n = {n} вероятность выбрать хотя бы один токен {covered(n):.3f} < 0.5',
+              'длина мала: вероятность, что ни один из n токенов не выбран, равна 0.85^n')
+    if n > 1 and covered(n - 1) >= 0.5:
+        _fail(f'уже при n = {n - 1} вероятность {covered(n - 1):.3f} >= 0.5, а нужна наименьшая длина',
+              'возьмите наименьшее n, при котором 1 - 0.85^n >= 0.5')
+
+
+def _fail_f1(message, hint=None):
+    raise CheckError(f'Качество на тесте: {message}' + (f'\n  Подсказка: {hint}' if hint else ''))
+
+
+def _read_csv(path, what):
+    import pandas as pd
+    if not os.path.exists(path):
+        _fail_f1(f'файл {what} {path} не найден',
+                 'выполните ячейку, которая сохраняет test_predictions.csv, и приложите файл к решению')
+    try:
+        return pd.read_csv(path, keep_default_na=False, dtype=str)
+    except Exception as exc:  # файл есть, но это не таблица
+        _fail_f1(f'файл {what} {path} не читается как CSV: {type(exc).__name__}: {exc}')
+
+
+def score_predictions(path, data_path):
+    """(взвешенная F1, сколько текстов теста без предсказания, сколько всего) для файла path.
+
+    Эталон — тестовая часть data_path; тексты без предсказания считаются ошибками.
+    """
+    from sklearn.metrics import f1_score
+    data = _read_csv(data_path, 'с данными')
+    test = data[data['split'] == 'test']
+    truth = dict(zip(test['text'], test['label'].astype(int)))
+    predictions = _read_csv(path, 'с предсказаниями')
+    if list(predictions.columns[:2]) != ['text', 'label']:
+        _fail_f1(f'в {path} ожидаются колонки text,label, получены {list(predictions.columns)}')
+    labels = predictions['label'].str.strip()
+    bad = labels[~labels.str.fullmatch(r'-?\d+')]
+    if len(bad):
+        _fail_f1(f'в {path} колонка label должна содержать номера категорий, встретилось {bad.head(3).tolist()}')
+    predicted = dict(zip(predictions['text'], labels.astype(int)))
+    y_true = list(truth.values())
+    y_pred = [predicted.get(text, -1) for text in truth]
+    missing = sum(text not in predicted for text in truth)
+    return f1_score(y_true, y_pred, average='weighted'), missing, len(truth)
+
+
+def report_f1(path, data_path):
+    """Печатает взвешенную F1 на тесте и возвращает её."""
+    with _quiet():
+        f1, missing, total = score_predictions(path, data_path)
+    note = f'; нет предсказаний для {missing} из {total} текстов' if missing else ''
+    mark = '✓' if f1 >= F1_FULL_MARKS else '✗'
+    print(f'{mark} Взвешенная F1 на тесте: {f1:.4f} (полный балл от {F1_FULL_MARKS}){note}')
+    return f1
+
+
+def f1_points(path, data_path, max_points):
+    """Баллы за качество (частичный балл nbgrader): max_points при F1 >= 0.7, линейно до 0 при 0.5."""
+    try:
+        f1 = report_f1(path, data_path)
+    except CheckError as exc:
+        print(f'✗ {exc}')
+        return 0.0
+    share = min(max((f1 - F1_ZERO_MARKS) / (F1_FULL_MARKS - F1_ZERO_MARKS), 0.0), 1.0)
+    return round(max_points * share, 3)
