@@ -17,7 +17,7 @@ help:
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
 	@echo "make autograde - проверить все работы из submitted/, выгрузить оценки и отзывы"
-	@echo "make bench     - замеры скорости; make baseline - TF-IDF бейзлайн"
+	@echo "make bench     - замеры: проверки, модель, автопроверка, каталог ошибок; make baseline - TF-IDF"
 	@echo "make images    - нарисовать схемы и встроить их в ноутбук"
 
 setup: $(VENV)/.installed
@@ -53,6 +53,8 @@ test: setup
 bench: setup
 	$(PY) bench/check_speed.py
 	$(PY) bench/throughput.py
+	$(PY) bench/grading_speed.py
+	$(PY) bench/bug_catalogue_report.py
 
 baseline: setup
 	$(PY) bench/baseline.py --data data/task3_data$(if $(filter smoke,$(PROFILE)),_smoke,).csv
