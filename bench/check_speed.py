@@ -38,7 +38,7 @@ def main():
     dynamo_time = time.perf_counter() - t
 
     times = {}
-    for name in checks.__all__:
+    for name in objects:  # every component check; MIN_LEN and the F1 grade read no model
         t = time.perf_counter()
         getattr(checks, name)(*objects[name])
         times[name] = time.perf_counter() - t

@@ -59,8 +59,28 @@ def assert_clear_failure(checks, name, args, capfd):
     return message
 
 
+EXTRA = ['test_min_len', 'report_f1', 'f1_points', 'score_predictions']  # tests below and test_f1_points.py
+
+
 def test_every_check_has_a_component(checks):
-    assert sorted(CHECK_NAMES) == sorted(checks.__all__)
+    assert sorted(CHECK_NAMES + EXTRA) == sorted(checks.__all__)
+
+
+@pytest.mark.parametrize('value', [5, np.int64(5), torch.tensor(5), 5.0])
+def test_min_len_accepts_the_smallest_length(checks, value, capfd):
+    capfd.readouterr()
+    checks.test_min_len(value)
+    assert capfd.readouterr() == ('✓ MIN_LEN: все проверки пройдены\n', '')
+
+
+@pytest.mark.parametrize('value', [4, 6, 1, 0, None, '5', 5.5, torch.tensor([5, 5])])
+def test_min_len_rejects_wrong_values(checks, value, capfd):
+    capfd.readouterr()
+    with pytest.raises(AssertionError) as info:
+        checks.test_min_len(value)
+    message = str(info.value)
+    assert message.startswith('MIN_LEN') and CYRILLIC.search(message), message
+    assert capfd.readouterr() == ('', '')
 
 
 @pytest.mark.parametrize('name', CHECK_NAMES)
