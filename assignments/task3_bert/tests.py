@@ -519,12 +519,17 @@ def _check_zero(name, tensor):
         _fail(f'{name}: bias должен быть инициализирован нулями', 'init_layer(layer) обнуляет bias')
 
 
-def _dropout_behaviour(name, run, what):
+def _dropout_behaviour(name, run, what, hint=None):
     """run() -> тензор; в режиме train с dropout > 0 два вызова различаются, в eval — совпадают."""
     a, b = run(), run()
     if torch.equal(a.detach(), b.detach()):
         _fail(f'{name}: в режиме train при {what} > 0 два прохода дали одинаковый результат',
-              f'dropout ({what}) не применяется')
+              hint or f'dropout ({what}) не применяется')
+
+
+def _with_eps(weights, eps):
+    """Веса слоя с eps LayerNorm из аргумента конструктора (а не из слоя студента)."""
+    return dict(weights, ln=(*weights['ln'][:2], eps))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -720,6 +725,15 @@ def test_dataset(ds):
         _fail(f'на {len(_RECEIPTS)} тестовых текстах с minlen={minlen} в датасете {m} объектов, '
               f'ожидалось {len(kept)} (текстов, в которых не меньше {minlen} токенов)',
               'оставляйте тексты, в которых len(tokenizer(text)) >= minlen')
+    # граница: minlen равен длине, которая встречается среди текстов, — такие тексты остаются
+    present = sorted({len(t) for t in tokenized if len(t) >= minlen})
+    edge = present[len(present) // 2]
+    edge_ds = _make_dataset(cls, _RECEIPTS, tokenizer, edge, maxlen)
+    got, want = _dataset_len(edge_ds, 'датасет'), sum(len(t) >= edge for t in tokenized)
+    if got != want:
+        _fail(f'на {len(_RECEIPTS)} тестовых текстах с minlen={edge} в датасете {got} объектов, ожидалось {want} '
+              f'(текстов, в которых не меньше {edge} токенов; из них {sum(len(t) == edge for t in tokenized)} '
+              f'ровно из {edge})', 'условие len(tokenizer(text)) >= minlen: текст ровно из minlen токенов остаётся')
     swaps, total = 0, 0
     for rep in range(40):
         for idx in range(m):
@@ -988,13 +1002,20 @@ def test_bert_embeddings(BertEmbeddings):
     emb2 = _module(BertEmbeddings, name, V, H, L, eps=0.5)
     _randomize(emb2)
     emb2.eval()
-    w2 = _embedding_weights(name, emb2, V, L, H)
+    w2 = _with_eps(_embedding_weights(name, emb2, V, L, H), 0.5)
     _compare('BertEmbeddings(..., eps=0.5)', _call('forward', emb2, x, tt), _ref_embeddings(w2, x, tt),
              hint='передайте eps в nn.LayerNorm(hidden_size, eps=eps)')
     # dropout
     emb3 = _module(BertEmbeddings, name, V, H, L, dropout_prob=0.5)
     emb3.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', emb3, x, tt), 'dropout_prob')
+    # dropout — последний: в выходе dropout(LN(...)) примерно половина нулей, в LN(dropout(...)) их нет
+    out = _call('forward в режиме train', emb3, x, tt)
+    zeros = (out.detach() == 0).float().mean().item()
+    margin = 7 * math.sqrt(0.25 / out.numel())
+    if abs(zeros - 0.5) > margin:
+        _fail(f'{name}: при dropout_prob=0.5 в режиме train доля нулей в выходе {zeros:.3f}, '
+              f'ожидалось 0.5 ± {margin:.3f}', 'dropout применяется после LayerNorm: dropout(LN(сумма эмбеддингов))')
     emb3.eval()
     a, b = _call('forward в режиме eval', emb3, x, tt), _call('forward в режиме eval', emb3, x, tt)
     if not torch.equal(a, b):
@@ -1092,7 +1113,7 @@ def test_attention(MultiHeadSelfAttention):
     m2 = _module(MultiHeadSelfAttention, name, H, HEADS, eps=0.5)
     _randomize(m2, scale=2.0)
     m2.eval()
-    att2 = _attention_weights(name, m2, H)
+    att2 = _with_eps(_attention_weights(name, m2, H), 0.5)
     ref2 = _ref_attention(_encoder_layer(H, HEADS, I_SIZE, 'relu', 0.5, att2, None, layout), x, full, HEADS)
     _compare(f'{name}(..., eps=0.5)', _call('forward', m2, x, full), ref2,
              hint='передайте eps в nn.LayerNorm(hidden_size, eps=eps)')
@@ -1111,6 +1132,9 @@ def test_attention(MultiHeadSelfAttention):
     ones = torch.ones(2, 8, 8, dtype=torch.long)
     probe.eval()
     ref_out = _call('forward в режиме eval', probe, xp, ones).detach()
+    if not torch.equal(ref_out, _call('forward в режиме eval', probe, xp, ones).detach()):
+        _fail(f'{name}: при attention_probs_dropout_prob=0.5 в режиме eval результат не детерминирован',
+              'dropout вероятностей внимания должен выключаться в eval: nn.Dropout, а не F.dropout(..., training=True)')
     probe.train()
     outs = [_call('forward в режиме train', probe, xp, ones).detach() for _ in range(3)]
     if all(torch.allclose(o_, ref_out, atol=1e-6) for o_ in outs):
@@ -1174,7 +1198,7 @@ def test_feedforward(FeedForward):
     ff = _module(FeedForward, name, H, I_SIZE, eps=0.5)
     _randomize(ff)
     ff.eval()
-    ffw = _ff_weights(name, ff, H, I_SIZE)
+    ffw = _with_eps(_ff_weights(name, ff, H, I_SIZE), 0.5)
     _compare('FeedForward(..., eps=0.5)', _call('forward', ff, x),
              _ref_ff(_encoder_layer(H, HEADS, I_SIZE, 'relu', 0.5, None, ffw), x),
              hint='передайте eps в nn.LayerNorm(hidden_size, eps=eps)')
@@ -1261,6 +1285,15 @@ def test_bert_layer(BertLayer):
     layer2 = _module(BertLayer, name, H, I_SIZE, HEADS, dropout_prob=0.5)
     layer2.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', layer2, x, mask3), 'dropout_prob')
+    atts2, ffs2 = _layers_of(name, layer2)
+    _dropout_behaviour(f'{name}: блок внимания', lambda: _call('блок внимания в режиме train', atts2[0], x, mask3),
+                       'dropout_prob', 'передайте dropout_prob в MultiHeadSelfAttention')
+    _dropout_behaviour(f'{name}: полносвязный блок', lambda: _call('FeedForward в режиме train', ffs2[0], x),
+                       'dropout_prob', 'передайте dropout_prob в FeedForward')
+    layer3 = _module(BertLayer, name, H, I_SIZE, HEADS, attention_probs_dropout_prob=0.5)
+    layer3.train()
+    _dropout_behaviour(name, lambda: _call('forward в режиме train', layer3, x, mask3), 'attention_probs_dropout_prob',
+                       'передайте attention_probs_dropout_prob в MultiHeadSelfAttention')
     layer2.eval()
     if not torch.equal(_call('forward', layer2, x, mask3), _call('forward', layer2, x, mask3)):
         _fail(f'{name}: в режиме eval результат должен быть детерминированным')
@@ -1347,6 +1380,11 @@ def test_bert(Bert):
     _compare('forward(x) без маски и token_type_ids', out,
              _backbone_forward_ref(emb_w, layers, x, torch.ones_like(x), torch.zeros_like(x)), atol=ATOL_DEEP,
              hint='attention_mask=None — смотреть можно на все токены; token_type_ids=None — нули')
+    for arg in ('dropout_prob', 'attention_probs_dropout_prob'):
+        model = _module(Bert, name, **dict(kwargs, **{arg: 0.5}))
+        model.train()
+        _dropout_behaviour(name, lambda: _call('forward в режиме train', model, x, mask2, tt), arg,
+                           f'передайте {arg} в каждый BertLayer')
     model = _module(Bert, name, **dict(kwargs, input_dropout_prob=0.5))
     model.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', model, x, mask2, tt), 'input_dropout_prob')
@@ -1798,7 +1836,7 @@ def _grad_norm(grads):
 
 
 def _run_trainer(Trainer, name, pad_id, num_accum_steps, max_grad_norm, logdir, batches):
-    model = _SpyPretrainModel()
+    model = _SpyPretrainModel().eval()  # как после оценки: обучение само переводит модель в train
     events = []
     opt = _SpyOptimizer(model.parameters(), events)
     sched = _SpyScheduler(opt, events)

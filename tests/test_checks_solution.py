@@ -1,0 +1,95 @@
+"""The student checks pass on the reference solution and catch every bug of the catalogue.
+
+- the reference (code of the notebook cells tagged `defs`, loaded by coursekit.notebook.load_defs)
+  passes every check: exactly one "✓" line, nothing on stderr;
+- every entry of tests/bug_catalogue.py (a realistic student mistake, made by text patches on the
+  reference) still loads, and the check named in the entry fails with a short Russian CheckError
+  that starts with the component's name, printing nothing (neither stdout nor stderr).
+
+When the notebook changes and a patch text no longer occurs, the failing test names the entry:
+update its `old` text in tests/bug_catalogue.py.
+"""
+import re
+
+import pytest
+
+from coursekit.notebook import defs_source, load_defs
+from tests.bug_catalogue import BUGS, build_args, load_bug, make_tokenizer
+from tests.test_checks_alt import CHECK_NAMES, COMPONENT
+
+CYRILLIC = re.compile('[а-яА-ЯёЁ]')
+MIN_BUGS = 45
+
+
+@pytest.fixture(scope='module')
+def reference():
+    return load_defs(name='reference')
+
+
+@pytest.fixture(scope='module')
+def tokenizer(reference, tmp_path_factory):
+    return make_tokenizer(reference, tmp_path_factory.mktemp('reference_tokenizer'))
+
+
+# --- the catalogue itself ----------------------------------------------------------------------------
+
+def test_catalogue_is_well_formed():
+    assert len(BUGS) >= MIN_BUGS
+    ids = [bug.id for bug in BUGS]
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    for bug in BUGS:
+        assert bug.check in CHECK_NAMES, bug
+        assert bug.description and CYRILLIC.search(bug.description), bug
+        assert bug.patches, bug
+        for old, new in bug.patches:
+            assert old and old != new, bug
+
+
+def test_catalogue_covers_every_check():
+    assert {bug.check for bug in BUGS} == set(CHECK_NAMES)
+
+
+def test_every_bug_changes_the_source():
+    original = defs_source()
+    for bug in BUGS:
+        try:
+            patched = defs_source(patches=bug.patches)
+        except ValueError as e:
+            pytest.fail(f'bug {bug.id!r}: patch text no longer in the solution notebook, update the entry '
+                        f'in tests/bug_catalogue.py ({e})')
+        assert patched != original, bug.id
+
+
+# --- the reference passes --------------------------------------------------------------------------
+
+@pytest.mark.parametrize('name', CHECK_NAMES)
+def test_reference_passes(checks, reference, tokenizer, name, tmp_path, capfd):
+    args = build_args(reference, name, tokenizer, tmp_path)
+    capfd.readouterr()
+    getattr(checks, name)(*args)
+    out, err = capfd.readouterr()
+    assert err == ''
+    assert out == f'✓ {COMPONENT[name]}: все проверки пройдены\n'
+
+
+# --- every bug is caught ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('bug', BUGS, ids=[bug.id for bug in BUGS])
+def test_bug_is_caught(checks, tokenizer, bug, tmp_path, capfd):
+    try:
+        module = load_bug(bug)
+    except ValueError as e:
+        pytest.fail(f'bug {bug.id!r}: patch text no longer in the solution notebook, update the entry '
+                    f'in tests/bug_catalogue.py ({e})')
+    args = build_args(module, bug.check, tokenizer, tmp_path)
+    capfd.readouterr()
+    with pytest.raises(AssertionError) as info:
+        getattr(checks, bug.check)(*args)
+    out, err = capfd.readouterr()
+    message = str(info.value)
+    assert err == '', err
+    assert out == '', f'{bug.id}: the check printed {out!r} and still failed'
+    assert isinstance(info.value, checks.CheckError), type(info.value)
+    assert message.startswith(COMPONENT[bug.check]), message
+    assert CYRILLIC.search(message), message
+    assert 'Traceback' not in message and len(message) < 2000, message
