@@ -2,6 +2,8 @@
 
 - the reference (code of the notebook cells tagged `defs`, loaded by coursekit.notebook.load_defs)
   passes every check: exactly one "✓" line, nothing on stderr;
+- the released stubs (`raise NotImplementedError` in the student notebook) fail every check with
+  a message that says the component is not implemented;
 - every entry of tests/bug_catalogue.py (a realistic student mistake, made by text patches on the
   reference) still loads, and the check named in the entry fails with a short Russian CheckError
   that starts with the component's name, printing nothing (neither stdout nor stderr).
@@ -13,6 +15,7 @@ import re
 
 import pytest
 
+from coursekit import RELEASE_NB
 from coursekit.notebook import defs_source, load_defs
 from tests.bug_catalogue import BUGS, build_args, load_bug, make_tokenizer
 from tests.test_checks_alt import CHECK_NAMES, COMPONENT
@@ -93,3 +96,36 @@ def test_bug_is_caught(checks, tokenizer, bug, tmp_path, capfd):
     assert message.startswith(COMPONENT[bug.check]), message
     assert CYRILLIC.search(message), message
     assert 'Traceback' not in message and len(message) < 2000, message
+
+
+# --- the untouched release fails every check ---------------------------------------------------------
+
+# objects that the notebook builds before calling the check: with stubs the building cell already fails
+BUILT_BEFORE_CHECK = {'test_tokenizer', 'test_dataset', 'test_collator'}
+
+
+@pytest.fixture(scope='module')
+def release():
+    return load_defs(RELEASE_NB, name='release')
+
+
+@pytest.mark.parametrize('name', CHECK_NAMES)
+def test_released_stub_fails_clearly(checks, release, reference, tokenizer, name, tmp_path, capfd):
+    if name in BUILT_BEFORE_CHECK:
+        with pytest.raises(NotImplementedError):
+            build_args(release, name, tokenizer, tmp_path)
+        return
+    if name in ('test_optimizer', 'test_scheduler'):
+        model = build_args(reference, 'test_optimizer', tokenizer, tmp_path)[1]
+        args = ((release.get_optimizer, model) if name == 'test_optimizer'
+                else (release.Scheduler, release.get_optimizer, model))
+    else:
+        args = build_args(release, name, tokenizer, tmp_path)
+    capfd.readouterr()
+    with pytest.raises(checks.CheckError) as info:
+        getattr(checks, name)(*args)
+    out, err = capfd.readouterr()
+    message = str(info.value)
+    assert (out, err) == ('', '')
+    assert message.startswith(COMPONENT[name]), message
+    assert 'не реализовано' in message or 'NotImplementedError' in message, message
