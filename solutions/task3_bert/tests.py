@@ -527,6 +527,14 @@ def _dropout_behaviour(name, run, what, hint=None):
               hint or f'dropout ({what}) не применяется')
 
 
+def _check_eps_passed(name, module, eps=0.5):
+    """Каждый nn.LayerNorm внутри модуля, построенного с eps, получил именно этот eps."""
+    wrong = sorted({m.eps for m in module.modules() if isinstance(m, nn.LayerNorm) and m.eps != eps})
+    if wrong:
+        _fail(f'{name}(..., eps={eps}): у части LayerNorm eps = {wrong[0]:g}, ожидалось {eps}',
+              'передайте eps во все вложенные модули, вплоть до nn.LayerNorm(..., eps=eps)')
+
+
 def _with_eps(weights, eps):
     """Веса слоя с eps LayerNorm из аргумента конструктора (а не из слоя студента)."""
     return dict(weights, ln=(*weights['ln'][:2], eps))
@@ -1294,6 +1302,7 @@ def test_bert_layer(BertLayer):
     layer3.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', layer3, x, mask3), 'attention_probs_dropout_prob',
                        'передайте attention_probs_dropout_prob в MultiHeadSelfAttention')
+    _check_eps_passed(name, _module(BertLayer, name, H, I_SIZE, HEADS, eps=0.5))
     layer2.eval()
     if not torch.equal(_call('forward', layer2, x, mask3), _call('forward', layer2, x, mask3)):
         _fail(f'{name}: в режиме eval результат должен быть детерминированным')
@@ -1385,6 +1394,7 @@ def test_bert(Bert):
         model.train()
         _dropout_behaviour(name, lambda: _call('forward в режиме train', model, x, mask2, tt), arg,
                            f'передайте {arg} в каждый BertLayer')
+    _check_eps_passed(name, _module(Bert, name, **dict(kwargs, eps=0.5)))
     model = _module(Bert, name, **dict(kwargs, input_dropout_prob=0.5))
     model.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', model, x, mask2, tt), 'input_dropout_prob')
@@ -1424,6 +1434,7 @@ def test_mlm_head(MlmHead, BertEmbeddings):
     token_emb = _call('BertEmbeddings.get_token_embeddings()', embeddings.get_token_embeddings)
     if not isinstance(token_emb, nn.Embedding):
         _fail('BertEmbeddings.get_token_embeddings() должен возвращать nn.Embedding')
+    _check_eps_passed(name, _module(MlmHead, name, H, V, 'gelu', eps=0.5, input_embeddings=token_emb))
     for act in ('relu', 'gelu'):
         head = _module(MlmHead, name, H, V, act, input_embeddings=token_emb)
         _check_params(name, head, H * H + 2 * H + H * V + H + V,
@@ -1578,6 +1589,7 @@ def test_bert_model(BertModel):
     model = _module(BertModel, name, **_model_kwargs(act_func='gelu'))
     expected = _bert_params() + (H * H + 3 * H + V) + (H * H + 2 * H + 1)
     _check_params(name, model, expected, 'Bert + MlmHead (без второй копии матрицы эмбеддингов) + ClassifierHead')
+    _check_eps_passed(name, _module(BertModel, name, **_model_kwargs(act_func='gelu', eps=0.5)))
     tok, _, _ = _find_embeddings(name, model, V, L, H)
     _randomize(model, scale=1.5)
     model.eval()
@@ -2137,6 +2149,8 @@ def test_finetune_model(BertFinetuneModel):
     model = _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, act_func='gelu'))
     _check_params(name, model, _bert_params() + H * H + H + classes * H + classes,
                   'Bert + ClassifierHead(num_classes)')
+    _check_eps_passed(name, _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, act_func='gelu',
+                                                                           eps=0.5)))
     _randomize(model, scale=1.5)
     model.eval()
     dense, out = _finetune_parts(name, model, classes)
