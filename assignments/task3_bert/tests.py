@@ -527,6 +527,29 @@ def _dropout_behaviour(name, run, what, hint=None):
               hint or f'dropout ({what}) не применяется')
 
 
+def _check_dropout_before_ln(name, out):
+    """LN(x + dropout(f(x))): в выходе LayerNorm нулей нет; dropout после LN обнулил бы около половины."""
+    zeros = (out.detach() == 0).float().mean().item()
+    if zeros > 0.1:
+        _fail(f'{name}: при dropout_prob=0.5 в режиме train {zeros:.0%} выхода — нули',
+              'dropout применяется к выходу подслоя до остаточной связи и LayerNorm: LN(x + dropout(...))')
+
+
+def _check_backbone_dropout(name, build):
+    """build(**kwargs) -> модель; hidden_dropout_prob и attention_probs_dropout_prob доходят до слоёв Bert."""
+    x, _, mask3 = _layer_inputs()
+    for arg in ('hidden_dropout_prob', 'attention_probs_dropout_prob'):
+        model = build(**{arg: 0.5})
+        model.train()
+        atts, ffs = _layers_of(name, model)
+        hint = f'передайте {arg} в Bert (а оттуда в каждый BertLayer)'
+        _dropout_behaviour(f'{name}: блок внимания', lambda: _call('блок внимания в режиме train', atts[0], x, mask3),
+                           arg, hint)
+        if arg == 'hidden_dropout_prob':
+            _dropout_behaviour(f'{name}: полносвязный блок', lambda: _call('FeedForward в режиме train', ffs[0], x),
+                               arg, hint)
+
+
 def _check_eps_passed(name, module, eps=0.5):
     """Каждый nn.LayerNorm внутри модуля, построенного с eps, получил именно этот eps."""
     wrong = sorted({m.eps for m in module.modules() if isinstance(m, nn.LayerNorm) and m.eps != eps})
@@ -1153,6 +1176,7 @@ def test_attention(MultiHeadSelfAttention):
     probe2 = _module(MultiHeadSelfAttention, name, H, HEADS, dropout_prob=0.5)
     probe2.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', probe2, x, full), 'dropout_prob')
+    _check_dropout_before_ln(name, _call('forward в режиме train', probe2, x, full))
     probe2.eval()
     if not torch.equal(_call('forward', probe2, x, full), _call('forward', probe2, x, full)):
         _fail(f'{name}: в режиме eval результат должен быть детерминированным')
@@ -1213,6 +1237,7 @@ def test_feedforward(FeedForward):
     ff = _module(FeedForward, name, H, I_SIZE, dropout_prob=0.5)
     ff.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', ff, x), 'dropout_prob')
+    _check_dropout_before_ln(name, _call('forward в режиме train', ff, x))
     ff.eval()
     if not torch.equal(_call('forward', ff, x), _call('forward', ff, x)):
         _fail(f'{name}: в режиме eval результат должен быть детерминированным')
@@ -1590,6 +1615,7 @@ def test_bert_model(BertModel):
     expected = _bert_params() + (H * H + 3 * H + V) + (H * H + 2 * H + 1)
     _check_params(name, model, expected, 'Bert + MlmHead (без второй копии матрицы эмбеддингов) + ClassifierHead')
     _check_eps_passed(name, _module(BertModel, name, **_model_kwargs(act_func='gelu', eps=0.5)))
+    _check_backbone_dropout(name, lambda **kw: _module(BertModel, name, **_model_kwargs(**kw)))
     tok, _, _ = _find_embeddings(name, model, V, L, H)
     _randomize(model, scale=1.5)
     model.eval()
@@ -2151,6 +2177,7 @@ def test_finetune_model(BertFinetuneModel):
                   'Bert + ClassifierHead(num_classes)')
     _check_eps_passed(name, _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, act_func='gelu',
                                                                            eps=0.5)))
+    _check_backbone_dropout(name, lambda **kw: _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, **kw)))
     _randomize(model, scale=1.5)
     model.eval()
     dense, out = _finetune_parts(name, model, classes)
