@@ -45,9 +45,10 @@ def objects(tmp_path_factory):
 
 
 def assert_clear_failure(checks, name, args, capfd):
-    """The check fails with a short Russian AssertionError naming the component; nothing on stderr."""
+    """The check fails with a short Russian CheckError naming the component; nothing on stdout/stderr."""
     with pytest.raises(AssertionError) as info:
         getattr(checks, name)(*args)
+    assert isinstance(info.value, checks.CheckError), type(info.value)
     message = str(info.value)
     out, err = capfd.readouterr()
     assert err == '', err

@@ -11,16 +11,13 @@
 When the notebook changes and a patch text no longer occurs, the failing test names the entry:
 update its `old` text in tests/bug_catalogue.py.
 """
-import re
-
 import pytest
 
 from coursekit import RELEASE_NB
 from coursekit.notebook import defs_source, load_defs
 from tests.bug_catalogue import BUGS, build_args, load_bug, make_tokenizer
-from tests.test_checks_alt import CHECK_NAMES, COMPONENT
+from tests.test_checks_alt import CHECK_NAMES, COMPONENT, CYRILLIC, assert_clear_failure
 
-CYRILLIC = re.compile('[а-яА-ЯёЁ]')
 MIN_BUGS = 45
 
 
@@ -32,6 +29,15 @@ def reference():
 @pytest.fixture(scope='module')
 def tokenizer(reference, tmp_path_factory):
     return make_tokenizer(reference, tmp_path_factory.mktemp('reference_tokenizer'))
+
+
+def patched_or_fail(bug, build):
+    """build() applies the bug's patches; a patch text that no longer occurs names the entry to update."""
+    try:
+        return build()
+    except ValueError as e:
+        pytest.fail(f'bug {bug.id!r}: patch text no longer in the solution notebook, update the entry '
+                    f'in tests/bug_catalogue.py ({e})')
 
 
 # --- the catalogue itself ----------------------------------------------------------------------------
@@ -55,12 +61,7 @@ def test_catalogue_covers_every_check():
 def test_every_bug_changes_the_source():
     original = defs_source()
     for bug in BUGS:
-        try:
-            patched = defs_source(patches=bug.patches)
-        except ValueError as e:
-            pytest.fail(f'bug {bug.id!r}: patch text no longer in the solution notebook, update the entry '
-                        f'in tests/bug_catalogue.py ({e})')
-        assert patched != original, bug.id
+        assert patched_or_fail(bug, lambda: defs_source(patches=bug.patches)) != original, bug.id
 
 
 # --- the reference passes --------------------------------------------------------------------------
@@ -79,23 +80,10 @@ def test_reference_passes(checks, reference, tokenizer, name, tmp_path, capfd):
 
 @pytest.mark.parametrize('bug', BUGS, ids=[bug.id for bug in BUGS])
 def test_bug_is_caught(checks, tokenizer, bug, tmp_path, capfd):
-    try:
-        module = load_bug(bug)
-    except ValueError as e:
-        pytest.fail(f'bug {bug.id!r}: patch text no longer in the solution notebook, update the entry '
-                    f'in tests/bug_catalogue.py ({e})')
+    module = patched_or_fail(bug, lambda: load_bug(bug))
     args = build_args(module, bug.check, tokenizer, tmp_path)
     capfd.readouterr()
-    with pytest.raises(AssertionError) as info:
-        getattr(checks, bug.check)(*args)
-    out, err = capfd.readouterr()
-    message = str(info.value)
-    assert err == '', err
-    assert out == '', f'{bug.id}: the check printed {out!r} and still failed'
-    assert isinstance(info.value, checks.CheckError), type(info.value)
-    assert message.startswith(COMPONENT[bug.check]), message
-    assert CYRILLIC.search(message), message
-    assert 'Traceback' not in message and len(message) < 2000, message
+    assert_clear_failure(checks, bug.check, args, capfd)
 
 
 # --- the untouched release fails every check ---------------------------------------------------------
@@ -122,10 +110,5 @@ def test_released_stub_fails_clearly(checks, release, reference, tokenizer, name
     else:
         args = build_args(release, name, tokenizer, tmp_path)
     capfd.readouterr()
-    with pytest.raises(checks.CheckError) as info:
-        getattr(checks, name)(*args)
-    out, err = capfd.readouterr()
-    message = str(info.value)
-    assert (out, err) == ('', '')
-    assert message.startswith(COMPONENT[name]), message
+    message = assert_clear_failure(checks, name, args, capfd)
     assert 'не реализовано' in message or 'NotImplementedError' in message, message

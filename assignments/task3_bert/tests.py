@@ -520,34 +520,40 @@ def _check_zero(name, tensor):
 
 
 def _dropout_behaviour(name, run, what, hint=None):
-    """run() -> тензор; в режиме train с dropout > 0 два вызова различаются, в eval — совпадают."""
+    """run() -> тензор; в режиме train с dropout > 0 два вызова должны различаться."""
     a, b = run(), run()
     if torch.equal(a.detach(), b.detach()):
         _fail(f'{name}: в режиме train при {what} > 0 два прохода дали одинаковый результат',
               hint or f'dropout ({what}) не применяется')
 
 
+def _zero_fraction(out):
+    return (out.detach() == 0).float().mean().item()
+
+
 def _check_dropout_before_ln(name, out):
     """LN(x + dropout(f(x))): в выходе LayerNorm нулей нет; dropout после LN обнулил бы около половины."""
-    zeros = (out.detach() == 0).float().mean().item()
+    zeros = _zero_fraction(out)
     if zeros > 0.1:
         _fail(f'{name}: при dropout_prob=0.5 в режиме train {zeros:.0%} выхода — нули',
               'dropout применяется к выходу подслоя до остаточной связи и LayerNorm: LN(x + dropout(...))')
 
 
-def _check_backbone_dropout(name, build):
-    """build(**kwargs) -> модель; hidden_dropout_prob и attention_probs_dropout_prob доходят до слоёв Bert."""
+def _check_block_dropout(name, build, hidden_arg, hint):
+    """build(**kwargs) -> модуль со слоями BERT; hidden_arg (dropout выхода подслоёв) и
+    attention_probs_dropout_prob доходят до первого блока внимания и полносвязного блока.
+    hint — шаблон подсказки с {arg} и {block}."""
     x, _, mask3 = _layer_inputs()
-    for arg in ('hidden_dropout_prob', 'attention_probs_dropout_prob'):
-        model = build(**{arg: 0.5})
-        model.train()
-        atts, ffs = _layers_of(name, model)
-        hint = f'передайте {arg} в Bert (а оттуда в каждый BertLayer)'
-        _dropout_behaviour(f'{name}: блок внимания', lambda: _call('блок внимания в режиме train', atts[0], x, mask3),
-                           arg, hint)
-        if arg == 'hidden_dropout_prob':
-            _dropout_behaviour(f'{name}: полносвязный блок', lambda: _call('FeedForward в режиме train', ffs[0], x),
-                               arg, hint)
+    for arg in (hidden_arg, 'attention_probs_dropout_prob'):
+        module = build(**{arg: 0.5})
+        module.train()
+        atts, ffs = _layers_of(name, module)
+        blocks = [('блок внимания', 'MultiHeadSelfAttention', lambda: _call('блок внимания в режиме train',
+                                                                             atts[0], x, mask3))]
+        if arg == hidden_arg:
+            blocks.append(('полносвязный блок', 'FeedForward', lambda: _call('FeedForward в режиме train', ffs[0], x)))
+        for what, block, run in blocks:
+            _dropout_behaviour(f'{name}: {what}', run, arg, hint.format(arg=arg, block=block))
 
 
 def _check_eps_passed(name, module, eps=0.5):
@@ -1042,7 +1048,7 @@ def test_bert_embeddings(BertEmbeddings):
     _dropout_behaviour(name, lambda: _call('forward в режиме train', emb3, x, tt), 'dropout_prob')
     # dropout — последний: в выходе dropout(LN(...)) примерно половина нулей, в LN(dropout(...)) их нет
     out = _call('forward в режиме train', emb3, x, tt)
-    zeros = (out.detach() == 0).float().mean().item()
+    zeros = _zero_fraction(out)
     margin = 7 * math.sqrt(0.25 / out.numel())
     if abs(zeros - 0.5) > margin:
         _fail(f'{name}: при dropout_prob=0.5 в режиме train доля нулей в выходе {zeros:.3f}, '
@@ -1318,15 +1324,8 @@ def test_bert_layer(BertLayer):
     layer2 = _module(BertLayer, name, H, I_SIZE, HEADS, dropout_prob=0.5)
     layer2.train()
     _dropout_behaviour(name, lambda: _call('forward в режиме train', layer2, x, mask3), 'dropout_prob')
-    atts2, ffs2 = _layers_of(name, layer2)
-    _dropout_behaviour(f'{name}: блок внимания', lambda: _call('блок внимания в режиме train', atts2[0], x, mask3),
-                       'dropout_prob', 'передайте dropout_prob в MultiHeadSelfAttention')
-    _dropout_behaviour(f'{name}: полносвязный блок', lambda: _call('FeedForward в режиме train', ffs2[0], x),
-                       'dropout_prob', 'передайте dropout_prob в FeedForward')
-    layer3 = _module(BertLayer, name, H, I_SIZE, HEADS, attention_probs_dropout_prob=0.5)
-    layer3.train()
-    _dropout_behaviour(name, lambda: _call('forward в режиме train', layer3, x, mask3), 'attention_probs_dropout_prob',
-                       'передайте attention_probs_dropout_prob в MultiHeadSelfAttention')
+    _check_block_dropout(name, lambda **kw: _module(BertLayer, name, H, I_SIZE, HEADS, **kw), 'dropout_prob',
+                         'передайте {arg} в {block}')
     _check_eps_passed(name, _module(BertLayer, name, H, I_SIZE, HEADS, eps=0.5))
     layer2.eval()
     if not torch.equal(_call('forward', layer2, x, mask3), _call('forward', layer2, x, mask3)):
@@ -1414,11 +1413,8 @@ def test_bert(Bert):
     _compare('forward(x) без маски и token_type_ids', out,
              _backbone_forward_ref(emb_w, layers, x, torch.ones_like(x), torch.zeros_like(x)), atol=ATOL_DEEP,
              hint='attention_mask=None — смотреть можно на все токены; token_type_ids=None — нули')
-    for arg in ('dropout_prob', 'attention_probs_dropout_prob'):
-        model = _module(Bert, name, **dict(kwargs, **{arg: 0.5}))
-        model.train()
-        _dropout_behaviour(name, lambda: _call('forward в режиме train', model, x, mask2, tt), arg,
-                           f'передайте {arg} в каждый BertLayer')
+    _check_block_dropout(name, lambda **kw: _module(Bert, name, **dict(kwargs, **kw)), 'dropout_prob',
+                         'передайте {arg} в каждый BertLayer')
     _check_eps_passed(name, _module(Bert, name, **dict(kwargs, eps=0.5)))
     model = _module(Bert, name, **dict(kwargs, input_dropout_prob=0.5))
     model.train()
@@ -1615,7 +1611,8 @@ def test_bert_model(BertModel):
     expected = _bert_params() + (H * H + 3 * H + V) + (H * H + 2 * H + 1)
     _check_params(name, model, expected, 'Bert + MlmHead (без второй копии матрицы эмбеддингов) + ClassifierHead')
     _check_eps_passed(name, _module(BertModel, name, **_model_kwargs(act_func='gelu', eps=0.5)))
-    _check_backbone_dropout(name, lambda **kw: _module(BertModel, name, **_model_kwargs(**kw)))
+    _check_block_dropout(name, lambda **kw: _module(BertModel, name, **_model_kwargs(**kw)), 'hidden_dropout_prob',
+                         'передайте {arg} в Bert (а оттуда в каждый BertLayer)')
     tok, _, _ = _find_embeddings(name, model, V, L, H)
     _randomize(model, scale=1.5)
     model.eval()
@@ -2177,7 +2174,8 @@ def test_finetune_model(BertFinetuneModel):
                   'Bert + ClassifierHead(num_classes)')
     _check_eps_passed(name, _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, act_func='gelu',
                                                                            eps=0.5)))
-    _check_backbone_dropout(name, lambda **kw: _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, **kw)))
+    _check_block_dropout(name, lambda **kw: _module(BertFinetuneModel, name, **_model_kwargs(num_classes=classes, **kw)),
+                         'hidden_dropout_prob', 'передайте {arg} в Bert (а оттуда в каждый BertLayer)')
     _randomize(model, scale=1.5)
     model.eval()
     dense, out = _finetune_parts(name, model, classes)
