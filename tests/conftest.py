@@ -18,3 +18,16 @@ def load_student_checks(name='student_checks'):
 @pytest.fixture(scope='session')
 def checks():
     return load_student_checks()
+
+
+PROBE_SEED = 11  # the seed offset a grader would pick for one submission
+
+
+@pytest.fixture
+def recording(monkeypatch, tmp_path, checks):
+    """Checks called in the test record their transcript, as in the kernel at grading;
+    `recording(name)` then judges it as the grader does: (passed, message)."""
+    probe = tmp_path / 'probes'
+    monkeypatch.setenv(checks.PROBE_DIR_ENV, str(probe))
+    monkeypatch.setenv(checks.PROBE_SEED_ENV, str(PROBE_SEED))
+    return lambda name: checks.judge(name, str(probe / f'{name}.npz'), PROBE_SEED)

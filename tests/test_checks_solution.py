@@ -67,23 +67,25 @@ def test_every_bug_changes_the_source():
 # --- the reference passes --------------------------------------------------------------------------
 
 @pytest.mark.parametrize('name', CHECK_NAMES)
-def test_reference_passes(checks, reference, tokenizer, name, tmp_path, capfd):
+def test_reference_passes(checks, reference, tokenizer, name, tmp_path, capfd, recording):
     args = build_args(reference, name, tokenizer, tmp_path)
     capfd.readouterr()
     getattr(checks, name)(*args)
     out, err = capfd.readouterr()
     assert err == ''
     assert out == f'✓ {COMPONENT[name]}: все проверки пройдены\n'
+    assert recording(name) == (True, '✓')  # the grader's replay of the same run agrees
 
 
 # --- every bug is caught ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize('bug', BUGS, ids=[bug.id for bug in BUGS])
-def test_bug_is_caught(checks, tokenizer, bug, tmp_path, capfd):
+def test_bug_is_caught(checks, tokenizer, bug, tmp_path, capfd, recording):
     module = patched_or_fail(bug, lambda: load_bug(bug))
     args = build_args(module, bug.check, tokenizer, tmp_path)
     capfd.readouterr()
-    assert_clear_failure(checks, bug.check, args, capfd)
+    message = assert_clear_failure(checks, bug.check, args, capfd)
+    assert recording(bug.check) == (False, message)  # caught by the grader's replay too, same message
 
 
 # --- the untouched release fails every check ---------------------------------------------------------
@@ -98,7 +100,7 @@ def release():
 
 
 @pytest.mark.parametrize('name', CHECK_NAMES)
-def test_released_stub_fails_clearly(checks, release, reference, tokenizer, name, tmp_path, capfd):
+def test_released_stub_fails_clearly(checks, release, reference, tokenizer, name, tmp_path, capfd, recording):
     if name in BUILT_BEFORE_CHECK:
         with pytest.raises(NotImplementedError):
             build_args(release, name, tokenizer, tmp_path)
@@ -112,3 +114,4 @@ def test_released_stub_fails_clearly(checks, release, reference, tokenizer, name
     capfd.readouterr()
     message = assert_clear_failure(checks, name, args, capfd)
     assert 'не реализовано' in message or 'NotImplementedError' in message, message
+    assert recording(name) == (False, message)

@@ -1,0 +1,168 @@
+"""The grader's half of every check: replay the transcripts a submission's kernel recorded.
+
+At grading the kernel runs with TASK3_PROBE_DIR/TASK3_PROBE_SEED set, so each `tests.test_*` call in
+a check cell also writes `<check>.npz` (JSON + numpy arrays, no pickle) into that directory. This
+module replays them with the INSTRUCTOR's copy of tests.py (solutions/task3_bert/tests.py), in a
+process that never runs student code: the references and comparisons are computed here, from the
+transcript's data. A check cell's points come from this verdict, not from the notebook's output.
+
+    python -m coursekit.judge --probes DIR --seed N [--checks solutions/task3_bert/tests.py]
+prints {check: [passed, message]} as JSON (one line). `judge_submission` runs that in a subprocess
+with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
+
+Also here: which grade cell is which check (`check_cells`), what the notebook itself claimed
+(`claimed_passes`), and a static scan for code that reaches for the grading machinery
+(`suspicious_code`): both only flag a submission for review, they never change points.
+"""
+import argparse
+import ast
+import json
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from coursekit import ROOT
+from coursekit import nbgrader_cells as nc
+
+CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
+CALL_RE = re.compile(r"^\s*tests\.(test_\w+)\(", re.M)
+JUDGE_MEMORY = 4 << 30  # bytes of address space for the replaying process
+
+
+def check_cells(src_nb):
+    """{grade_id: check name} for the autograded cells that call a `tests.test_*` check."""
+    out = {}
+    for cell in src_nb.cells:
+        meta = nc.nbg(cell)
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            match = CALL_RE.search(cell.source)
+            if match:
+                out[meta["grade_id"]] = match.group(1)
+    return out
+
+
+def load_checks(path=CHECKS):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("task3_checks_judge", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def judge_dir(probe_dir, seed, names, checks_path=CHECKS):
+    """{check: (passed, message)} for the transcripts in probe_dir (a missing one fails)."""
+    checks = load_checks(checks_path)
+    out = {}
+    for name in names:
+        path = Path(probe_dir) / f"{name}.npz"
+        if not path.is_file() or path.is_symlink():
+            out[name] = (False, f"{checks.__dict__[name].component}: проверка не выполнялась при автопроверке "
+                                "(нет записи её хода): ячейка проверки не дошла до вызова или вызов был подменён")
+        else:
+            out[name] = checks.judge(name, str(path), seed)
+    return out
+
+
+def _limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (JUDGE_MEMORY, JUDGE_MEMORY))
+
+
+def judge_submission(probe_dir, seed, names, timeout=300, checks_path=CHECKS):
+    """judge_dir in a fresh capped subprocess; on a crash or timeout every check fails with the reason."""
+    cmd = [sys.executable, "-m", "coursekit.judge", "--probes", str(probe_dir), "--seed", str(seed),
+           "--checks", str(checks_path), "--names", ",".join(names)]
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=_limit_memory)
+        verdicts = json.loads(proc.stdout.strip().splitlines()[-1])
+        return {name: (bool(verdicts[name][0]), str(verdicts[name][1])) for name in names}
+    except (subprocess.TimeoutExpired, ValueError, IndexError, KeyError, TypeError) as exc:
+        reason = f"записи проверок не разобраны ({type(exc).__name__})"
+        return {name: (False, reason) for name in names}
+
+
+def claimed_passes(nb, cells):
+    """{grade_id: True if the notebook's own output of that check cell shows ✓ and no error}."""
+    out = {}
+    for cell in nb.cells:
+        gid = nc.nbg(cell).get("grade_id")
+        if gid in cells and cell.cell_type == "code":
+            outputs = cell.get("outputs", [])
+            text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+            out[gid] = "✓" in text and not any(o.get("output_type") == "error" for o in outputs)
+    return out
+
+
+# Names whose use in a student's code cell is worth a human look: they reach into the interpreter,
+# the kernel, other processes or the check module instead of solving the task.
+SUSPICIOUS_NAMES = {"get_ipython", "importlib", "builtins", "__builtins__", "ctypes", "gc", "subprocess",
+                    "sys.modules", "sys.settrace", "sys.setprofile", "sys._getframe", "sys.excepthook",
+                    "sys.displayhook", "inspect.stack", "inspect.currentframe", "os.kill", "os.killpg",
+                    "os.system", "os.fork", "os.environ", "signal", "atexit", "threading", "multiprocessing",
+                    "__import__", "exec", "eval", "compile", "globals", "setattr", "delattr"}
+PATCHED_MODULES = {"torch", "tests", "np", "numpy", "nn", "F", "pd", "pandas", "sklearn", "transformers",
+                   "tokenizers", "math", "random", "os", "sys", "json", "IPython"}
+
+
+def _dotted(node):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def suspicious_code(nb):
+    """Reasons to review: names from SUSPICIOUS_NAMES and assignments to attributes of library or
+    check modules, in code cells that are not the instructor's locked cells; IPython magics and
+    shell escapes too. Sorted, one line each."""
+    found = set()
+    for i, cell in enumerate(nb.cells):
+        meta = nc.nbg(cell)
+        if cell.cell_type != "code" or (meta.get("locked") and not meta.get("solution")):
+            continue
+        lines = cell.source.splitlines()
+        if any(line.lstrip().startswith(("%", "!")) for line in lines):
+            found.add(f"ячейка {i}: магия IPython или команда оболочки")
+        source = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            name = _dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else None
+            if name and any(name == s or name.startswith(s + ".") for s in SUSPICIOUS_NAMES):
+                found.add(f"ячейка {i}: {name}")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    module = (getattr(node, "module", None) or alias.name).split(".")[0]
+                    if module in {"importlib", "builtins", "ctypes", "gc", "subprocess", "signal", "inspect",
+                                  "threading", "multiprocessing", "tests"} or alias.name == "tests":
+                        found.add(f"ячейка {i}: import {module}")
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            for target in targets:
+                dotted = _dotted(target) if isinstance(target, ast.Attribute) else None
+                if dotted and dotted.split(".")[0] in PATCHED_MODULES:
+                    found.add(f"ячейка {i}: присваивание {dotted}")
+    return sorted(found)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--probes", type=Path, required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--checks", type=Path, default=CHECKS)
+    parser.add_argument("--names", required=True, help="comma-separated check names")
+    args = parser.parse_args(argv)
+    verdicts = judge_dir(args.probes, args.seed, args.names.split(","), args.checks)
+    print(json.dumps({k: list(v) for k, v in verdicts.items()}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""The grader's replay of check transcripts (tests.judge, coursekit.judge) holds against forgery.
+
+A transcript is attacker-controlled data: the kernel that writes it runs the student's code. So:
+a pass needs outputs that match the references the judge computes itself (tampering with one
+number fails), the seed and the check are the grader's, the file is parsed as data only (no
+pickle, no imports outside torch, size caps), and a missing or broken file is a failed check with
+a reason, never a crash of the grader.
+"""
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from coursekit import SOLUTION_NB
+from coursekit import judge as cj
+from coursekit import nbgrader_cells as nc
+from coursekit.notebook import load_defs
+from tests.conftest import PROBE_SEED
+
+
+@pytest.fixture(scope='module')
+def reference():
+    return load_defs(name='reference_judge')
+
+
+def record(checks, name, args, probe, monkeypatch, seed=PROBE_SEED):
+    monkeypatch.setenv(checks.PROBE_DIR_ENV, str(probe))
+    monkeypatch.setenv(checks.PROBE_SEED_ENV, str(seed))
+    try:
+        getattr(checks, name)(*args)
+    except AssertionError:
+        pass
+    monkeypatch.delenv(checks.PROBE_DIR_ENV)
+    return probe / f'{name}.npz'
+
+
+def read(path):
+    with np.load(path, allow_pickle=False) as npz:
+        header = json.loads(npz['transcript'].tobytes().decode())
+        arrays = {k: npz[k] for k in npz.files if k != 'transcript'}
+    return header, arrays
+
+
+def write(path, header, arrays):
+    write_text(path, json.dumps(header), arrays)
+
+
+def write_text(path, text, arrays):
+    with open(path, 'wb') as f:
+        np.savez(f, transcript=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
+
+
+@pytest.fixture
+def attention(checks, reference, tmp_path, monkeypatch, capsys):
+    path = record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), tmp_path, monkeypatch)
+    capsys.readouterr()
+    assert checks.judge('test_attention', str(path), PROBE_SEED) == (True, '✓')
+    return path
+
+
+def first_forward(header):
+    return next(c for c in header['calls'] if c['what'].startswith('MultiHeadSelfAttention.forward'))
+
+
+def test_one_changed_output_number_fails(checks, attention, tmp_path):
+    header, arrays = read(attention)
+    value = first_forward(header)['result']['value']
+    if 'key' in value:
+        arrays[value['key']] = arrays[value['key']].copy()
+        arrays[value['key']].flat[0] += 1e-3
+    else:
+        value['data'][0] += 1e-3
+    write(attention, header, arrays)
+    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    assert not ok and 'не совпадает с эталоном' in message, message
+
+
+def test_weights_changed_in_the_transcript_fail(checks, attention):
+    """Forging easy outputs by zeroing the weights after a forward call is caught: forward must not
+    change the module's weights, at home as at grading."""
+    header, arrays = read(attention)
+    call = first_forward(header)
+    module = next(c['result'] for c in header['calls'] if isinstance(c['result'], dict) and 'module' in c['result'])
+    while not module['params']:
+        module = module['children'][0][1]
+    param = module['params'][0][1]
+    tensor_ref, shape = param['tensor'], param['value']['shape']
+    call['state'].append({'update': tensor_ref, 'tensor': dict(
+        dtype='float32', param=True, rg=True,
+        value=dict(dtype='<f4', shape=shape, key='zeros'))})
+    arrays['zeros'] = np.zeros(shape, dtype=np.float32)
+    write(attention, header, arrays)
+    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    assert not ok and 'forward изменил веса модуля' in message, message
+
+
+def test_other_seed_or_other_check_is_refused(checks, attention):
+    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED + 1)
+    assert not ok and 'seed' in message, message
+    ok, message = checks.judge('test_feedforward', str(attention), PROBE_SEED)
+    assert not ok and 'другой проверкой' in message, message
+
+
+def test_a_failed_run_edited_to_pass_fails(checks, reference, tmp_path, monkeypatch):
+    release = load_defs(SOLUTION_NB.parent.parent.parent / 'assignments' / 'task3_bert' / 'task3_bert.ipynb',
+                        name='release_judge')
+    path = record(checks, 'test_attention', (release.MultiHeadSelfAttention,), tmp_path, monkeypatch)
+    header, arrays = read(path)
+    assert header['end']['ok'] is False
+    header['end'] = dict(ok=True, message='')
+    for call in header['calls']:
+        call.pop('error', None)
+    write(path, header, arrays)
+    ok, message = checks.judge('test_attention', str(path), PROBE_SEED)
+    assert not ok, message
+
+
+def test_truncated_transcript_fails(checks, attention):
+    header, arrays = read(attention)
+    header['calls'] = header['calls'][:3]
+    write(attention, header, arrays)
+    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    assert not ok and 'короче' in message, message
+
+
+@pytest.mark.parametrize('change', ['os_class', 'builtins_class', 'unknown_tag', 'bad_dtype', 'deep'])
+def test_hostile_structures_are_refused(checks, attention, change):
+    header, arrays = read(attention)
+    module = next(c['result'] for c in header['calls'] if isinstance(c['result'], dict) and 'module' in c['result'])
+    if change == 'os_class':
+        module['base'] = 'os:system'
+    elif change == 'builtins_class':
+        module['base'] = 'builtins:eval'
+    elif change == 'unknown_tag':
+        first_forward(header)['result'] = {'pickle': 'cos\nsystem\n'}
+    elif change == 'bad_dtype':
+        first_forward(header)['result']['value']['dtype'] = '|O'
+    else:
+        first_forward(header)['result'] = 'DEEP'
+    write(attention, header, arrays)
+    if change == 'deep':  # nesting deeper than any JSON parser's recursion limit
+        header, arrays = read(attention)
+        text = json.dumps(header).replace('"DEEP"', '{"list": [' * 5000 + '1' + ']}' * 5000)
+        write_text(attention, text, arrays)
+    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    assert not ok, message
+    assert 'запись' in message or 'не совпадает' in message, message
+
+
+def test_hostile_files_are_refused(checks, attention, tmp_path):
+    pickled = tmp_path / 'pickled.npz'
+    np.savez(pickled, transcript=np.array([{'a': 1}], dtype=object))
+    garbage = tmp_path / 'garbage.npz'
+    garbage.write_bytes(b'\x00\xff' * 1000)
+    link = tmp_path / 'link.npz'
+    link.symlink_to(attention)
+    bomb = tmp_path / 'bomb.npz'  # 300 MB of zeros deflated to a few hundred KB
+    with zipfile.ZipFile(bomb, 'w', compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open('transcript.npy', 'w', force_zip64=True) as member:
+            chunk = bytes(1 << 20)
+            for _ in range(300):
+                member.write(chunk)
+    for path in (pickled, garbage, link, bomb, tmp_path / 'missing.npz'):
+        ok, message = checks.judge('test_attention', str(path), PROBE_SEED)
+        assert not ok and message.startswith('MultiHeadSelfAttention'), (path, message)
+
+
+def test_judge_subprocess_reports_every_check(checks, attention, tmp_path):
+    verdicts = cj.judge_submission(attention.parent, PROBE_SEED, ['test_attention', 'test_feedforward'])
+    assert verdicts['test_attention'] == (True, '✓')
+    ok, message = verdicts['test_feedforward']
+    assert not ok and 'не выполнялась' in message, message
+
+
+def test_every_autograded_code_cell_is_a_check_or_the_f1_cell():
+    src = nc.read(SOLUTION_NB)
+    cells = cj.check_cells(src)
+    auto = {c['grade_id'] for c in nc.grade_cells(src) if c['auto']}
+    assert set(cells) | {'test_f1'} == auto
+    assert all(name.startswith('test_') for name in cells.values())
+
+
+def test_suspicious_code_is_flagged_and_the_solution_is_not():
+    src = nc.read(SOLUTION_NB)
+    assert cj.suspicious_code(src) == []
+    src.cells[9].metadata['nbgrader'] = dict(src.cells[9].metadata['nbgrader'], locked=False, solution=True)
+    for source, expected in [
+        ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])", 'get_ipython'),
+        ("import tests\ntests.test_attention = lambda *a: print('✓')", 'присваивание tests.test_attention'),
+        ("torch.allclose = lambda *a, **k: True", 'присваивание torch.allclose'),
+        ("import importlib\nimportlib.reload = lambda m, *a, **k: m", 'import importlib'),
+        ("import sys\nsys.modules['tests'] = object()", 'sys.modules'),
+        ("import os\nos.kill(1, 9)", 'os.kill'),
+        ("!cat /etc/passwd", 'команда оболочки'),
+    ]:
+        src.cells[9].source = source
+        found = cj.suspicious_code(src)
+        assert any(expected in reason for reason in found), (source, found)
+
+
+def test_claimed_passes_reads_the_notebook_outputs():
+    nb = nc.read(SOLUTION_NB)
+    cells = cj.check_cells(nb)
+    gid = 'test_attention'
+    cell = next(c for c in nb.cells if nc.nbg(c).get('grade_id') == gid)
+    cell.outputs = [dict(output_type='stream', name='stdout', text='✓ MultiHeadSelfAttention: все проверки пройдены\n')]
+    assert cj.claimed_passes(nb, cells)[gid] is True
+    cell.outputs.append(dict(output_type='error', ename='CheckError', evalue='x', traceback=[]))
+    assert cj.claimed_passes(nb, cells)[gid] is False
+
+
+def test_transcript_has_no_pickle(attention):
+    with zipfile.ZipFile(attention) as z:
+        for name in z.namelist():
+            assert b"'descr': '|O'" not in z.read(name)[:200], name
