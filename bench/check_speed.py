@@ -2,12 +2,15 @@
 
     python bench/check_speed.py
 
-Prints the time of each check, the total of the checks (target: well under 10 s on 2 CPU cores) and
-the time of the whole process (imports and building the small tokenizer included).
+Prints the time of each check at home, the total of the checks (target: well under 10 s on 2 CPU
+cores) and the time of the whole process (imports and building the small tokenizer included); then,
+as at grading, the same check with its run recorded (TASK3_PROBE_DIR set) and the grader's replay
+of that record (tests.judge), all in this one process.
 The first check that builds a torch optimizer pays a one-off import of torch._dynamo (torch does it
 inside torch.optim.Optimizer); in a student's notebook that import has already happened in the
 student's own cell, so the line "без разового импорта" is the figure a student sees.
 """
+import os
 import sys
 import tempfile
 import time
@@ -43,10 +46,25 @@ def main():
         getattr(checks, name)(*objects[name])
         times[name] = time.perf_counter() - t
 
+    probe_dir = tempfile.mkdtemp(prefix='check_speed_probes_')
+    recorded, judged = {}, {}
+    os.environ[checks.PROBE_DIR_ENV], os.environ[checks.PROBE_SEED_ENV] = probe_dir, '1'
+    for name in objects:
+        t = time.perf_counter()
+        getattr(checks, name)(*objects[name])
+        recorded[name] = time.perf_counter() - t
+        t = time.perf_counter()
+        passed, message = checks.judge(name, os.path.join(probe_dir, f'{name}.npz'), 1)
+        judged[name] = time.perf_counter() - t
+        assert passed, message
+    del os.environ[checks.PROBE_DIR_ENV]
+
     print()
-    print(f'{"проверка":<26}{"время, с":>10}')
+    print(f'{"проверка":<26}{"дома, с":>10}{"запись, с":>11}{"повтор, с":>11}{"запись, КБ":>12}')
     for name, seconds in times.items():
-        print(f'{name:<26}{seconds:>10.3f}')
+        size = os.path.getsize(os.path.join(probe_dir, f'{name}.npz')) / 1024
+        print(f'{name:<26}{seconds:>10.3f}{recorded[name]:>11.3f}{judged[name]:>11.3f}{size:>12.0f}')
+    print(f'{"итого при автопроверке":<26}{"":>10}{sum(recorded.values()):>11.3f}{sum(judged.values()):>11.3f}')
     total = sum(times.values())
     print(f'{"итого (все проверки)":<26}{total:>10.3f}   цель: < 10 с; потоков torch: {torch.get_num_threads()}')
     print(f'{"разовый импорт torch._dynamo":<26}{dynamo_time:>10.3f}   (с ним: {total + dynamo_time:.3f} с)')

@@ -153,6 +153,45 @@ def suspicious_code(nb):
     return sorted(found)
 
 
+def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, submitted_nb, probe_dir, seed,
+                         f1=None, f1_cell="test_f1", timeout=300):
+    """Replace the scores nbgrader derived from the kernel's outputs with the judge's verdicts, in
+    the worker's gradebook `db_path` (before feedback is generated and scores are merged).
+
+    Check cells score their points when the replay passes, else 0, with the judge's message as
+    the cell's automatic comment. `f1`: the grader's own result for the predictions file
+    (dict with `points` and `message`) or None to leave the cell alone. Returns the list of
+    review reasons: suspicious code, and check cells that showed ✓ while the judge said no."""
+    import warnings
+    from nbgrader.api import Gradebook, MissingEntry
+    src_cells = check_cells(src_nb)
+    verdicts = judge_submission(probe_dir, seed, sorted(set(src_cells.values())), timeout)
+    claimed = claimed_passes(autograded_nb, src_cells)
+    review = [f"подозрительный код: {reason}" for reason in suspicious_code(submitted_nb)]
+    with Gradebook(f"sqlite:///{db_path}") as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy chatter inside nbgrader's api
+        try:
+            nb = gb.find_submission_notebook(assignment, assignment, student)
+        except MissingEntry:
+            return review
+        comments = {c.name: c for c in nb.comments}
+        for grade in nb.grades:
+            if grade.name in src_cells:
+                passed, message = verdicts[src_cells[grade.name]]
+                if claimed.get(grade.name) and not passed:
+                    review.append(f"{grade.name}: в ноутбуке ✓, а проверяющий: {message[:200]}")
+                score, comment = (grade.max_score, None) if passed else (0.0, f"Проверяющий: {message}")
+            elif grade.name == f1_cell and f1 is not None:
+                score, comment = float(f1["points"]), f"Проверяющий: {f1['message']}"
+            else:
+                continue
+            grade.auto_score, grade.needs_manual_grade = score, False
+            if grade.name in comments:
+                comments[grade.name].auto_comment = comment
+        gb.db.commit()
+    return review
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probes", type=Path, required=True)
