@@ -222,7 +222,7 @@ class _Session:
 
     def __init__(self, mode, check, seed_offset=0, data=None, npz=None):
         self.mode, self.check, self.seed_offset = mode, check, seed_offset
-        self.counter = 0      # номер вызова кода студента: от него зависит seed внутри вызова
+        self.student_rng = None  # состояние генератора torch для кода студента (_call)
         self.depth = 0        # вложенные _call выполняются без записи
         self.refs, self.objects = {}, []   # id(объекта) <-> номер, одинаково при записи и воспроизведении
         self.tracked = {}     # номер -> подпись состояния (запись)
@@ -723,24 +723,6 @@ def _fail(message, hint=None):
     raise CheckError(message + (f'\n  Подсказка: {hint}' if hint else ''))
 
 
-@contextlib.contextmanager
-def _call_rng(session):
-    """Свой seed на каждый вызов кода студента: его случайность не сдвигает случайность проверки
-    (иначе воспроизведение, где код студента не выполняется, разошлось бы с записью)."""
-    session.counter += 1
-    seed = hash((session.seed_offset, session.counter)) & 0x7FFFFFFF
-    py_state, np_state = random.getstate(), np.random.get_state()
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            random.seed(seed)
-            np.random.seed(seed)
-            yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-
-
 def _weights_sig(fn):
     return [(id(p), p._version, p.data_ptr()) for p in fn.parameters()] if isinstance(fn, nn.Module) else None
 
@@ -749,7 +731,10 @@ def _call(what, fn, *args, **kwargs):
     """Вызывает код студента; любое исключение превращает в понятное сообщение.
 
     При автопроверке результат и изменения переданных объектов записываются (запись), а при
-    воспроизведении берутся из записи вместо вызова."""
+    воспроизведении берутся из записи вместо вызова (см. «Запись и воспроизведение»).
+    Случайные числа torch код студента берёт из своего потока, проверка — из своего: иначе
+    воспроизведение, где код студента не выполняется, разошлось бы с записью. Глобальными random
+    и numpy проверка не пользуется, их поток студент продолжает как обычно."""
     session = _SESSION if _SESSION is not None else _Session('live', '')
     if session.depth:  # вызов внутри вызова студента: без записи
         return fn(*args, **kwargs)
@@ -762,10 +747,15 @@ def _call(what, fn, *args, **kwargs):
         error, result = None, None
         if session.mode == 'record' and not session.broken:
             session.refresh()
+        generator = torch.default_generator
+        check_rng = generator.get_state()
+        if session.student_rng is None:
+            generator.manual_seed(hash((session.seed_offset, 'student')) & 0x7FFFFFFF)
+        else:
+            generator.set_state(session.student_rng)
         session.depth += 1
         try:
-            with _call_rng(session):
-                result = fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except NotImplementedError:
             error = f'{what}: не реализовано (NotImplementedError). Заполните шаблон.'
         except CheckError as e:
@@ -774,6 +764,8 @@ def _call(what, fn, *args, **kwargs):
             error = f'{what}: ошибка {type(e).__name__}: {e}{_where(e)}'
         finally:
             session.depth -= 1
+            session.student_rng = generator.get_state()
+            generator.set_state(check_rng)
         if session.mode == 'record':
             session.record(what, result, error)
         if error is not None:
