@@ -6,8 +6,10 @@
 
 The learning-rate picture is plotted from the solution notebook's own `Scheduler`
 (loaded with `coursekit.notebook.load_defs`), so it always shows what the code does.
-After drawing, `python -m coursekit.attachments embed <notebook>` puts the PNGs into
-the notebook as cell attachments (`make images` does both).
+After drawing, `python -m coursekit.attachments embed <notebook>` puts the PNGs into the
+notebook's markdown cells as `<img data-image="NAME.png" width="W" ... src="data:image/png;base64,...">`
+with the display width W from `DISPLAY_WIDTHS` below (`make images` does both). Colab does not
+render `attachment:` images, a base64 `data:` URI in an `<img>` tag renders everywhere we support.
 """
 import argparse
 import sys
@@ -45,6 +47,16 @@ NOTE = "#666666"      # shape annotations
 EXAMPLE_TOKENS = ["[CLS]", "мол", "##око", "3", ",", "2", "%", "[SEP]",
                   "пар", "##мал", "##ат", "[SEP]"]
 EXAMPLE_SEGMENT_A = 8   # [CLS] A [SEP] has 8 tokens, B [SEP] the rest
+
+# width on screen (CSS pixels) of each picture in the notebook: the PNGs are drawn at DPI 110 and
+# are 770-1670 px wide, too big (and the tall ones too tall) to show at natural size
+DISPLAY_WIDTHS = {
+    "transformer": 420,
+    "bert_input": 860,
+    "attention": 380,
+    "multihead": 420,
+    "lr": 560,
+}
 
 # lr picture settings (a didactic schedule, not the training config)
 LR_SETTINGS = dict(init_lr=0.0, peak_lr=1e-3, final_lr=1e-4,
@@ -126,7 +138,7 @@ def draw_transformer(path):
     y_attn, y_ln1, y_ffn, y_ln2 = 3.6, 5.2, 7.0, 8.6
     _box(ax, cx, y_attn, w, h, "Многоголовое самовнимание", COLORS["attn"])
     _box(ax, cx, y_ln1, w, h, "Сложение и LayerNorm", COLORS["norm"])
-    _box(ax, cx, y_ffn, w, h, "Полносвязный слой\n(Feed-Forward)", COLORS["ffn"])
+    _box(ax, cx, y_ffn, w, h, "Полносвязный блок\n(feed-forward)", COLORS["ffn"])
     _box(ax, cx, y_ln2, w, h, "Сложение и LayerNorm", COLORS["norm"])
 
     x_res = 2.55  # residual lane, left of the boxes
@@ -196,7 +208,7 @@ def draw_bert_input(path, tokens=EXAMPLE_TOKENS, n_a=EXAMPLE_SEGMENT_A):
         seg = "A" if i < n_a else "B"
         _box(ax, x, rows["seg"], bw, bh, f"$E_{seg}$",
              COLORS["ffn"] if seg == "A" else COLORS["linear"], fontsize=13)
-        _box(ax, x, rows["pos"], bw, bh, f"$E_{{{i}}}$", COLORS["norm"], fontsize=13)
+        _box(ax, x, rows["pos"], bw, bh, f"$P_{{{i}}}$", COLORS["norm"], fontsize=13)
         for y_top, y_bot in ((rows["tok"], rows["seg"]), (rows["seg"], rows["pos"])):
             ax.text(x, (y_top + y_bot) / 2, "+", ha="center", va="center",
                     fontsize=16, weight="bold")
@@ -257,7 +269,7 @@ def draw_attention(path):
     # shapes on the right of the chain
     _note(ax, cx + w / 2 + 0.15, (ys[0] + ys[1]) / 2, "B × h × S × S")
     _note(ax, cx + w / 2 + 0.15, (ys[3] + ys[4]) / 2, "веса внимания\nB × h × S × S")
-    _note(ax, cx - w / 2 - 0.1, ys[2], "−∞ там,\nгде ключ —\n[PAD]", ha="right", fontsize=9)
+    _note(ax, cx - w / 2 - 0.1, ys[2], "finfo.min\nтам, где\nключ — [PAD]", ha="right", fontsize=9)
     _note(ax, cx - w / 2 - 0.1, ys[3], "сумма по\nпоследней\nоси = 1", ha="right", fontsize=9)
     return _save(fig, path)
 
@@ -280,13 +292,13 @@ def draw_multihead(path):
     for x, name in zip(xs, "QKV"):
         _arrow(ax, (x, 2.48), (x, y_split - 0.3))
         _box(ax, x, y_split, 1.0, 0.6, f"${name}$", COLORS["linear"], fontsize=14)
-    _note(ax, cx + 2.3, y_split, "разбить на Q, K, V и на h голов\n(view): каждая B × h × S × d,\nгде d = H / h", fontsize=9)
+    _note(ax, cx + 2.3, y_split, "разбить на Q, K, V и на h голов:\n.view(B, S, h, d).transpose(1, 2)\n→ B × h × S × d, d = H / h", fontsize=9)
 
     # h stacked heads
     y_head, hw, hh = 5.7, 6.2, 1.2
     for k in (2, 1):
         _box(ax, cx + 0.22 * k, y_head + 0.22 * k, hw, hh, "", COLORS["attn"], zorder=2)
-    _box(ax, cx, y_head, hw, hh, "Scaled dot-product attention\n(голова 1 … h)",
+    _box(ax, cx, y_head, hw, hh, "Самовнимание одной головы\n(scaled dot-product), головы 1 … h",
          COLORS["attn"], fontsize=12, zorder=3)
     ax.text(cx + hw / 2 + 0.6, y_head + 0.2, "h голов\nпараллельно", ha="left",
             va="center", fontsize=10, color=NOTE)

@@ -1,5 +1,6 @@
 """The diagrams: drawn by images/draw_images.py, the lr picture from the solution's own
-Scheduler, and embedded in the notebook as attachments that match images/."""
+Scheduler, and embedded in the notebook as `<img data-image=... width=... src="data:image/png;base64,...">`
+tags that match images/ (not as `attachment:` images, which Colab and GitHub do not render)."""
 import base64
 import importlib.util
 import subprocess
@@ -14,7 +15,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from coursekit import RELEASE_NB, ROOT, SOLUTION_NB  # noqa: E402
-from coursekit.attachments import check_images, embed_images  # noqa: E402
+from coursekit.attachments import (check_images, display_widths, embed_images,  # noqa: E402
+                                   shown_images, tags)
 from coursekit.notebook import load_defs  # noqa: E402
 
 IMAGES_DIR = ROOT / "images"
@@ -122,71 +124,106 @@ def test_lr_picture_settings_peak_at_warmup(draw_images, solution):
     assert lrs[-1] == pytest.approx(s["final_lr"])
 
 
-# ---------------------------------------------------------------- attachments
+# ---------------------------------------------------------------- embedding
+
+WIDTHS = {"a.png": 300, "b.png": 500}
+
 
 def _png(path, value):
     mpimg.imsave(str(path), np.full((4, 6, 3), value, dtype=np.float32))
     return path.read_bytes()
 
 
-def _small_notebook(path):
+def _old_form_notebook(path):
+    """A notebook with pictures in the old form: attachments referenced by `attachment:`."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Заголовок без картинок"),
         nbformat.v4.new_markdown_cell(
-            "![первая](attachment:a.png)\n\nещё раз ![снова](attachment:a.png) и "
-            '<img src="attachment:b.png">'),
+            "Текст.\n\n![первая картинка](attachment:a.png)\n\nещё текст\n\n![вторая](attachment:b.png)"),
         nbformat.v4.new_code_cell("x = 1  # attachment:a.png в коде не считается"),
         nbformat.v4.new_markdown_cell("Картинку отсюда убрали."),
     ]
+    nb.cells[1]["attachments"] = {"a.png": {"image/png": base64.b64encode(b"old").decode()}}
     nb.cells[3]["attachments"] = {"old.png": {"image/png": base64.b64encode(b"x").decode()}}
     nbformat.write(nb, str(path))
 
 
-def test_embed_check_round_trip(tmp_path):
+def _decoded(tag_attrs):
+    return base64.b64decode(tag_attrs["src"].split(",", 1)[1])
+
+
+def test_old_form_is_a_problem_and_embed_converts_it(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     a_bytes = _png(images / "a.png", 0.2)
     b_bytes = _png(images / "b.png", 0.7)
-    _png(images / "unused.png", 0.5)  # referenced nowhere: fine
+    _png(images / "unused.png", 0.5)  # shown nowhere: fine
     nb_path = tmp_path / "nb.ipynb"
-    _small_notebook(nb_path)
+    _old_form_notebook(nb_path)
 
-    problems = check_images(nb_path, images)
-    assert len(problems) == 3, problems
-    assert any("a.png" in p for p in problems) and any("b.png" in p for p in problems)
-    assert any("old.png" in p for p in problems)
+    problems = check_images(nb_path, images, WIDTHS)
+    assert sum("attachment:a.png" in p for p in problems) == 1, problems
+    assert sum("attachment:b.png" in p for p in problems) == 1, problems
+    assert sum("вложения" in p for p in problems) == 2, problems  # cells 1 and 3
 
-    changes = embed_images(nb_path, images)
-    assert len(changes) == 3, changes
-    assert check_images(nb_path, images) == []
+    changes = embed_images(nb_path, images, WIDTHS)
+    assert changes, changes
+    assert check_images(nb_path, images, WIDTHS) == []
     nb = nbformat.read(str(nb_path), as_version=4)
     nbformat.validate(nb)
-    assert set(nb.cells[1].attachments) == {"a.png", "b.png"}
-    assert base64.b64decode(nb.cells[1].attachments["a.png"]["image/png"]) == a_bytes
-    assert base64.b64decode(nb.cells[1].attachments["b.png"]["image/png"]) == b_bytes
-    assert "attachments" not in nb.cells[3] and "attachments" not in nb.cells[0]
+    assert all("attachments" not in cell for cell in nb.cells)
+    assert "attachment:" not in nb.cells[1].source
+    assert nb.cells[1].source.startswith("Текст.\n\n<img ") and "\n\nещё текст\n\n<img " in nb.cells[1].source
+    found = tags(nb.cells[1].source)
+    assert [name for name, _, _ in found] == ["a.png", "b.png"]
+    (_, a, _), (_, b, _) = found
+    assert a["width"] == "300" and b["width"] == "500"
+    assert a["alt"] == "первая картинка" and b["alt"] == "вторая"
+    assert _decoded(a) == a_bytes and _decoded(b) == b_bytes
+    assert nb.cells[2].source == "x = 1  # attachment:a.png в коде не считается"
 
     # nothing to do: the file is not rewritten
     written = nb_path.read_bytes()
     mtime = nb_path.stat().st_mtime_ns
-    assert embed_images(nb_path, images) == []
+    assert embed_images(nb_path, images, WIDTHS) == []
     assert nb_path.read_bytes() == written and nb_path.stat().st_mtime_ns == mtime
 
-    # a redrawn picture makes the attachment stale until embedded again
+    # a redrawn picture or a new width makes the tag stale until embedded again
     _png(images / "a.png", 0.9)
-    problems = check_images(nb_path, images)
+    problems = check_images(nb_path, images, WIDTHS)
     assert len(problems) == 1 and "a.png" in problems[0], problems
-    assert embed_images(nb_path, images) == ["ячейка 1: обновлено a.png"]
-    assert check_images(nb_path, images) == []
+    assert embed_images(nb_path, images, WIDTHS) == ["ячейка 1: обновлено a.png"]
+    problems = check_images(nb_path, images, {**WIDTHS, "b.png": 450})
+    assert len(problems) == 1 and "width='500'" in problems[0], problems
+    assert check_images(nb_path, images, WIDTHS) == []
 
-    # a missing picture: clear error, notebook untouched
+
+def test_missing_picture_or_width_is_an_error(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    _png(images / "a.png", 0.3)
+    _png(images / "b.png", 0.6)
+    nb_path = tmp_path / "nb.ipynb"
+    _old_form_notebook(nb_path)
+    embed_images(nb_path, images, WIDTHS)
     written = nb_path.read_bytes()
+
     (images / "b.png").unlink()
-    assert any("b.png" in p for p in check_images(nb_path, images))
+    assert any("b.png" in p and "нет файла" in p for p in check_images(nb_path, images, WIDTHS))
     with pytest.raises(FileNotFoundError, match="b.png"):
-        embed_images(nb_path, images)
+        embed_images(nb_path, images, WIDTHS)
+    _png(images / "b.png", 0.6)
+    with pytest.raises(KeyError, match="b.png"):
+        embed_images(nb_path, images, {"a.png": 300})
+    assert any("нет ширины" in p for p in check_images(nb_path, images, {"a.png": 300}))
     assert nb_path.read_bytes() == written
+
+    # a broken src is reported
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace('src="data:image/png;base64,', 'src="data:image/png;base64,@@', 1)
+    nbformat.write(nb, str(nb_path))
+    assert any("src не base64" in p for p in check_images(nb_path, images, WIDTHS))
 
 
 def test_attachments_cli(tmp_path):
@@ -195,7 +232,12 @@ def test_attachments_cli(tmp_path):
     _png(images / "a.png", 0.3)
     _png(images / "b.png", 0.6)
     nb_path = tmp_path / "nb.ipynb"
-    _small_notebook(nb_path)
+    _old_form_notebook(nb_path)
+    nb = nbformat.read(str(nb_path), as_version=4)   # the CLI takes widths from draw_images.py
+    nb.cells[1].source = nb.cells[1].source.replace("a.png", "lr.png").replace("b.png", "attention.png")
+    nbformat.write(nb, str(nb_path))
+    for name in ("lr.png", "attention.png"):
+        (images / name).write_bytes((images / "a.png").read_bytes())
 
     def cli(command):
         return subprocess.run(
@@ -204,13 +246,21 @@ def test_attachments_cli(tmp_path):
             capture_output=True, text=True, cwd=ROOT, timeout=60)
 
     result = cli("check")
-    assert result.returncode == 1 and "a.png" in result.stdout, result
+    assert result.returncode == 1 and "attachment:lr.png" in result.stdout, result
     assert cli("embed").returncode == 0
     result = cli("check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---------------------------------------------------------------- the real notebooks
+
+def test_every_picture_has_a_display_width(draw_images):
+    assert sorted(draw_images.DISPLAY_WIDTHS) == sorted(NAMES)
+    for name, width in draw_images.DISPLAY_WIDTHS.items():
+        natural = _pixels(IMAGES_DIR / f"{name}.png").shape[1]
+        assert 300 <= width <= 900 and width < natural, (name, width, natural)
+    assert display_widths() == {f"{k}.png": v for k, v in draw_images.DISPLAY_WIDTHS.items()}
+
 
 def test_committed_pictures_exist_and_are_small():
     for name in NAMES:
@@ -229,12 +279,10 @@ def test_committed_pictures_match_the_script(drawn):
             f"{name}.png устарел: перерисуйте (make images)")
 
 
-def test_solution_notebook_attachments_in_sync():
-    problems = check_images(SOLUTION_NB, IMAGES_DIR)
-    assert problems == [], "\n".join(problems + ["исправить: make images"])
-
-
-def test_release_notebook_attachments_in_sync():
-    assert RELEASE_NB.exists(), "релиз не собран: make release"
-    problems = check_images(RELEASE_NB, IMAGES_DIR)
+@pytest.mark.parametrize("notebook", [SOLUTION_NB, RELEASE_NB], ids=["solution", "release"])
+def test_notebook_shows_every_picture_once_as_img_tag(notebook):
+    """Every picture, in the form all viewers render; no attachment: left (Colab shows none)."""
+    assert notebook.exists(), "релиз не собран: make release"
+    problems = check_images(notebook, IMAGES_DIR)
     assert problems == [], "\n".join(problems + ["исправить: make images && make release"])
+    assert sorted(shown_images(notebook)) == sorted(f"{name}.png" for name in NAMES)
