@@ -114,6 +114,13 @@ BUGS = [
          ('encoded = tokenizer.encode_batch(list(corpus))',
           'encoded = [np.array(tokenizer._tokenizer.encode(t), dtype=np.int32) for t in corpus]')),
 
+    _bug('ds_int32', 'test_dataset',
+         'input_ids и token_type_ids типа int32 (как из encode_batch): потеря MLM потом упадёт',
+         ('input_ids = torch.tensor([cls_id, *left, sep_id, *right, sep_id], dtype=torch.long)',
+          'input_ids = torch.tensor([cls_id, *left, sep_id, *right, sep_id], dtype=torch.int32)'),
+         ('token_type_ids = torch.tensor([0] * (len(left) + 2) + [1] * (len(right) + 1), dtype=torch.long)',
+          'token_type_ids = torch.tensor([0] * (len(left) + 2) + [1] * (len(right) + 1), dtype=torch.int32)')),
+
     # --- Collator -----------------------------------------------------------------------------
     _bug('col_mask_specials', 'test_collator',
          'целями могут стать [CLS], [SEP] и паддинг',
@@ -231,6 +238,9 @@ BUGS = [
          'деление на sqrt(hidden_size) вместо sqrt(d) одной головы',
          ('scores = query @ key.transpose(-2, -1) / math.sqrt(d)',
           'scores = query @ key.transpose(-2, -1) / math.sqrt(hidden_size)')),
+    _bug('att_mask_no_head_axis', 'test_attention',
+         'маска B x S x S без оси голов: masked_fill не согласует формы с оценками B x heads x S x S',
+         ('attention_mask[:, None] == 0, torch.finfo(scores.dtype).min)', 'attention_mask == 0, torch.finfo(scores.dtype).min)')),
     _bug('att_no_mask', 'test_attention',
          'маска паддинга не применяется',
          ('        if attention_mask is not None:\n'

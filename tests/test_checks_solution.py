@@ -115,3 +115,28 @@ def test_released_stub_fails_clearly(checks, release, reference, tokenizer, name
     message = assert_clear_failure(checks, name, args, capfd)
     assert 'не реализовано' in message or 'NotImplementedError' in message, message
     assert recording(name) == (False, message)
+
+
+# --- hints named in the issue tracker ----------------------------------------------------------------
+
+def test_specific_hints(checks, tokenizer, tmp_path, capfd, recording):
+    """int32 tensors from the dataset and a mask without the heads axis get a hint that names the fix."""
+    expected = {'ds_int32': 'torch.long', 'att_mask_no_head_axis': 'mask[:, None]'}
+    for bug in BUGS:
+        if bug.id in expected:
+            args = build_args(load_bug(bug), bug.check, tokenizer, tmp_path)
+            message = assert_clear_failure(checks, bug.check, args, capfd)
+            assert expected[bug.id] in message, message
+
+
+@pytest.mark.parametrize('name', ['test_mlm_head', 'test_bert_model', 'test_feedforward', 'test_bert'])
+def test_tanh_gelu_is_accepted_everywhere(checks, tokenizer, name, tmp_path, capfd, recording):
+    """nn.GELU(approximate='tanh') passes every check that takes an activation, at home and in the replay."""
+    module = load_defs(patches=[("ACTIVATIONS = {'relu': nn.ReLU, 'gelu': nn.GELU}",
+                                 "ACTIVATIONS = {'relu': nn.ReLU, 'gelu': lambda: nn.GELU(approximate='tanh')}")],
+                       name='tanh_gelu')
+    args = build_args(module, name, tokenizer, tmp_path)
+    capfd.readouterr()
+    getattr(checks, name)(*args)
+    assert capfd.readouterr().out == f'✓ {COMPONENT[name]}: все проверки пройдены\n'
+    assert recording(name) == (True, '✓')
