@@ -13,7 +13,7 @@ help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
 	@echo "make test      - тесты курса (pytest)"
 	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
-	@echo "make data      - данные: PROFILE=smoke|full"
+	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
 	@echo "make autograde - проверить все работы из submitted/, выгрузить оценки и отзывы"
@@ -29,8 +29,9 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
+# one student file for both notebook profiles (smoke subsamples it); PROFILE does not matter here
 data: setup
-	$(PY) data/build_dataset.py --profile $(PROFILE)
+	$(PY) data/build_dataset.py --profile full
 
 solution: setup
 	$(PY) -m coursekit.smoke --profile $(PROFILE)
@@ -42,7 +43,7 @@ autograde: setup
 	$(PY) -m coursekit.grading
 
 demo: setup
-	$(MAKE) data PROFILE=smoke
+	$(MAKE) data
 	$(MAKE) solution PROFILE=smoke
 	$(MAKE) release
 	$(PY) -m coursekit.demo
@@ -57,7 +58,7 @@ bench: setup
 	$(PY) bench/bug_catalogue_report.py
 
 baseline: setup
-	$(PY) bench/baseline.py --data data/task3_data$(if $(filter smoke,$(PROFILE)),_smoke,).csv
+	$(PY) bench/baseline.py --data data/task3_data.csv
 
 images: setup
 	$(PY) images/draw_images.py

@@ -98,5 +98,5 @@ c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 c.LimitOutputChars.max_chars = 100_000
 
-# Partial credit: the F1 grade cell ends with an expression whose value (0 .. 2.5) nbgrader takes
-# as the cell's score (utils.get_partial_grade reads execute_result text/plain). Nothing to set.
+# The F1 grade cell's score is not nbgrader's: coursekit.grading replaces it with the grader's F1
+# points of the submitted test_predictions.csv (coursekit.answer_key); the cell returns nothing.

@@ -105,7 +105,7 @@ def main():
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--seqlen", type=int, default=24)
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--data", default=str(ROOT / "data" / "task3_data_smoke.csv"))
+    parser.add_argument("--data", default=str(ROOT / "data" / "task3_data.csv"))
     parser.add_argument("--lines", type=int, default=200000)
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

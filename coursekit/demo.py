@@ -5,13 +5,11 @@ expected scores (last step of `make demo`).
 
 Submissions go to submitted/demo_<case>/task3_bert/ (only demo_* folders are replaced). Expected
 scores are derived from the source notebook's points per grade cell: every autograded cell, minus
-the cells each case is built to fail; test_f1 is worth tests.f1_points(predictions) on the
-predictions that case submits. Written answers need manual grading and are not counted.
+the cells each case is built to fail; test_f1 is worth coursekit.answer_key.score() of the
+predictions that case submits (the grader's number, whatever the notebook did). Written answers need manual grading and are not counted.
 Exit status 1 when an actual score differs from the expected one.
 """
 import argparse
-import contextlib
-import io
 import importlib.util
 import shutil
 import sys
@@ -21,6 +19,7 @@ import nbformat
 import pandas as pd
 
 from coursekit import ROOT
+from coursekit import answer_key as ak
 from coursekit import nbgrader_cells as nc
 from coursekit.grading import DEFAULT_DATA, grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
@@ -69,7 +68,7 @@ def load_tests(source_dir):
     return module
 
 
-def build_cases(src_nb, rel_nb, predictions, data):
+def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
     """{case: (notebook, predictions file bytes or None, set of grade ids expected to fail,
     'crash before index' or None)}."""
     cells = nc.grade_cells(src_nb)
@@ -149,7 +148,7 @@ def build_cases(src_nb, rel_nb, predictions, data):
 
     # true test labels with 2 of every 5 replaced: F1 about 0.6, between the 0.5 and 0.7 thresholds,
     # whatever the quality of the solution's own predictions
-    test = pd.read_csv(data, keep_default_na=False).query("split == 'test'")
+    test = pd.read_csv(answer_key, keep_default_na=False)
     labels = [int(y) if k % 5 > 1 else (int(y) + 1) % 96 for k, y in enumerate(test["label"])]
     partial_csv = pd.DataFrame({"text": test["text"], "label": labels}).to_csv(index=False).encode()
     cases["predictions_partial"] = (full(), partial_csv, set())
@@ -160,22 +159,24 @@ def build_cases(src_nb, rel_nb, predictions, data):
 
 
 def expected_score(src_nb, failing, f1_points):
-    """Sum of the autograded cells' points except `failing`; f1_points: the F1 cell's value."""
+    """Sum of the autograded cells' points except `failing`; the F1 cell is worth f1_points
+    whatever the notebook did (the grader scores the file)."""
     total = 0.0
     for c in nc.grade_cells(src_nb):
-        if c["auto"] and c["grade_id"] not in failing:
-            total += f1_points if c["grade_id"] == F1_CELL else c["points"]
+        if c["grade_id"] == F1_CELL:
+            total += f1_points
+        elif c["auto"] and c["grade_id"] not in failing:
+            total += c["points"]
     return round(total, 4)
 
 
-def f1_value(tests_module, preds, data, workdir):
-    """tests.f1_points for a predictions file content (None -> 0)."""
+def f1_value(preds, answer_key, workdir):
+    """The grader's F1 points for a predictions file content (None -> 0)."""
     if preds is None:
         return 0.0
     path = Path(workdir) / "predictions_for_expected.csv"
     path.write_bytes(preds)
-    with contextlib.redirect_stdout(io.StringIO()):  # the check's own report is for students
-        return float(tests_module.f1_points(str(path), str(data), max_points=2.5))
+    return ak.score(path, answer_key)["points"]
 
 
 def write_class(cases, submitted):
@@ -191,29 +192,28 @@ def write_class(cases, submitted):
 
 def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None, source_dir=SOURCE_DIR,
              release_dir=RELEASE_DIR, predictions=PREDICTIONS, data=DEFAULT_DATA, out_dir=DEMO_DIR,
-             copy_results=True):
+             copy_results=True, answer_key=ak.DEFAULT_KEY):
     """Build (a subset of) the demo class, grade it; returns rows with expected/actual."""
     submitted = Path(submitted or ROOT / "submitted")
     if not Path(predictions).exists():
         raise SystemExit(f"нет {predictions}: сначала make solution PROFILE=smoke")
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
     rel_nb = nc.read(Path(release_dir) / f"{ASSIGNMENT}.ipynb")
-    cases = build_cases(src_nb, rel_nb, predictions, data)
+    cases = build_cases(src_nb, rel_nb, predictions, data, answer_key)
     if only:
         cases = {k: v for k, v in cases.items() if k in only}
     write_class(cases, submitted)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tests_module = load_tests(source_dir)
     rows = grade_all(submitted, [f"demo_{c}" for c in cases], workers=workers, timeout=timeout,
                      cell_timeout=cell_timeout, data=data, out_csv=out_dir / "grades.csv",
                      main_db=out_dir / "gradebook.db", source_dir=source_dir, copy_results=copy_results,
-                     verbose=False)
+                     verbose=False, answer_key=answer_key)
     table = []
     for row in rows:
         case = row["student"][len("demo_"):]
         expected = expected_score(src_nb, cases[case][2],
-                                  f1_value(tests_module, cases[case][1], data, out_dir))
+                                  f1_value(cases[case][1], answer_key, out_dir))
         table.append(dict(submission=row["student"], expected=expected, actual=row["auto_total"],
                           status=row["status"], seconds=row["seconds"], reason=row["reason"],
                           ok=abs(expected - row["auto_total"]) < 1e-6))

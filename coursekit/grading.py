@@ -10,8 +10,10 @@ autograded/<student>/ and feedback/<student>/ are copied back; grades.csv gets o
 per-part and per-cell scores, total, status, reason, seconds. submitted/ is never written to (a
 hash of it is checked at the end).
 
-Kernel environment: NBGRADER_EXECUTION is set by nbgrader (no training), TASK3_DATA and
-TASK3_GRADER_DATA point at the instructor's data file (absolute path), PYTHONWARNINGS=ignore.
+Kernel environment: NBGRADER_EXECUTION is set by nbgrader (no training), TASK3_DATA points at the
+student's data file (absolute path; no test labels), PYTHONWARNINGS=ignore. The answer key never
+reaches the kernel: the F1 cell's score is coursekit.answer_key.score() of the submitted
+test_predictions.csv, computed here, whatever the notebook printed.
 Statuses: ok; cell_timeout (a cell hit Execute.timeout and was interrupted); crashed (the kernel
 died: cells before the crash keep their points); failed (nbgrader gave up on the submission: 0);
 timeout (the whole submission ran past --timeout and was killed: 0).
@@ -36,10 +38,12 @@ import nbformat
 import psutil
 
 from coursekit import ROOT
+from coursekit import answer_key as ak
 from coursekit import nbgrader_cells as nc
 from coursekit.release import ASSIGNMENT, SOURCE_DIR, stage_course, venv_env
 
-DEFAULT_DATA = ROOT / "data" / "task3_data_smoke.csv"
+DEFAULT_DATA = ROOT / "data" / "task3_data.csv"
+F1_CELL = "test_f1"
 
 
 def tree_hash(path):
@@ -140,7 +144,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
 
 
 def merge(result, main_db):
-    """Copy the worker's auto scores and comments for its student into the main gradebook."""
+    """Copy the worker's auto scores and comments for its student into the main gradebook; the F1
+    cell gets the grader's points (result['f1'])."""
     from nbgrader.api import Gradebook, MissingEntry
     student, work = result["student"], result["work"]
     cells = {}
@@ -165,6 +170,8 @@ def merge(result, main_db):
                 grade.auto_score, grade.needs_manual_grade = wgrade.auto_score, wgrade.needs_manual_grade
             elif grade.cell.cell_type == "code":  # nbgrader gave up: autograded cells get 0
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
+            if grade.name == F1_CELL and "f1" in result:
+                grade.auto_score, grade.needs_manual_grade = result["f1"]["points"], False
             cells[grade.name] = grade.manual_score if grade.manual_score is not None else grade.auto_score
         if wsub is not None:
             for comment in gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).comments:
@@ -187,20 +194,25 @@ def copy_back(result):
 
 def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
               grader_data=None, out_csv=None, main_db=None, source_dir=SOURCE_DIR, copy_results=True,
-              verbose=True):
-    """Grade the class; returns the list of rows written to grades.csv."""
+              verbose=True, answer_key=None):
+    """Grade the class; returns the list of rows written to grades.csv. `grader_data` is the old
+    name of `answer_key`."""
     submitted = Path(submitted or ROOT / "submitted").resolve()
     main_db = Path(main_db or ROOT / "gradebook.db").resolve()
     out_csv = Path(out_csv or ROOT / "grades.csv")
     data = Path(data or os.environ.get("TASK3_DATA") or DEFAULT_DATA).resolve()
-    grader_data = Path(grader_data or os.environ.get("TASK3_GRADER_DATA") or data).resolve()
+    answer_key = Path(answer_key or grader_data or os.environ.get("TASK3_ANSWER_KEY")
+                      or ak.DEFAULT_KEY).resolve()
     if not data.exists():
         raise SystemExit(f"нет файла данных {data}: make data")
+    ak.read_key(answer_key)  # a missing or broken key stops here, before any grading
     if students is None:
         students = sorted(p.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}") if p.is_dir())
     before = tree_hash(submitted)
-    env = venv_env(TASK3_DATA=data, TASK3_GRADER_DATA=grader_data, PYTHONWARNINGS="ignore",
+    env = venv_env(TASK3_DATA=data, PYTHONWARNINGS="ignore",
                    PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    for name in ("TASK3_ANSWER_KEY", "TASK3_GRADER_DATA"):  # never tell the kernel where the key is
+        env.pop(name, None)
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
     cells = nc.grade_cells(src_nb)
     rows, started = [], time.perf_counter()
@@ -220,6 +232,7 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
                 shutil.copy(main_db, db_copy)
             result = grade_one(student, submitted / student / ASSIGNMENT, tmp / "template", db_copy, work,
                                env, timeout, cell_timeout)
+            result["f1"] = ak.score(submitted / student / ASSIGNMENT / "test_predictions.csv", answer_key)
             with lock:
                 scores = merge(result, main_db)
                 if copy_results:
@@ -233,7 +246,9 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
             row["auto_total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["auto"]), 4)
             row["total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells), 4)
             row["needs_manual"] = sum(1 for c in cells if not c["auto"] and scores.get(c["grade_id"]) is None)
-            row.update(status=result["status"], reason=result["reason"], seconds=result["seconds"])
+            row.update(status=result["status"], reason=result["reason"], seconds=result["seconds"],
+                       test_f1_weighted=result["f1"]["f1_weighted"],
+                       f1_notes="; ".join(filter(None, [result["f1"]["reason"], *result["f1"]["notes"]])))
             if verbose:
                 print(f"{student:<28} {row['auto_total']:>6} {row['status']:<12} {row['seconds']:>6.1f} с "
                       f"{row['reason']}", flush=True)
@@ -267,12 +282,13 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=1200, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=int, default=300, help="Execute.timeout, seconds per cell")
     parser.add_argument("--data", type=Path, help="instructor's data file (default TASK3_DATA or smoke data)")
-    parser.add_argument("--grader-data", type=Path, help="labels for F1 (default: --data)")
+    parser.add_argument("--answer-key", "--grader-data", type=Path, dest="answer_key",
+                        help=f"test labels for F1 (default TASK3_ANSWER_KEY or {ak.DEFAULT_KEY.relative_to(ROOT)})")
     parser.add_argument("--out", type=Path, default=ROOT / "grades.csv")
     args = parser.parse_args(argv)
     students = args.students.split(",") if args.students else None
     grade_all(args.submitted, students, args.workers, args.timeout, args.cell_timeout, args.data,
-              args.grader_data, args.out)
+              out_csv=args.out, answer_key=args.answer_key)
 
 
 if __name__ == "__main__":

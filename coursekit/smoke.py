@@ -1,26 +1,32 @@
 """Run the solution notebook end to end (papermill), as `make solution` does."""
+import json
 import subprocess
 import sys
 
 import papermill
 
 from coursekit import ROOT, SOLUTION_NB
+from coursekit import answer_key
 
-DATA_FILES = {"smoke": ROOT / "data" / "task3_data_smoke.csv", "full": ROOT / "data" / "task3_data.csv"}
+# One student data file for both notebook profiles (smoke subsamples it in the notebook); the
+# answer key next to it in data/answer_key/ is the instructor's only.
+DATA_FILE = ROOT / "data" / "task3_data.csv"
+ANSWER_KEY = answer_key.DEFAULT_KEY
+PROFILES = ("smoke", "full")
 
 
-def ensure_data(profile="smoke"):
-    """Build the profile's dataset if it is not there yet; return its path."""
-    path = DATA_FILES[profile]
-    if not path.exists():
-        subprocess.run([sys.executable, str(ROOT / "data" / "build_dataset.py"), "--profile", profile],
-                       check=True, stdout=subprocess.DEVNULL)
-    return path
+def ensure_data(profile=None):
+    """Build the dataset (student's file + answer key) if either is missing; return the student's
+    file. `profile` is accepted for old callers: every profile reads the same file."""
+    if not (DATA_FILE.exists() and ANSWER_KEY.exists()):
+        subprocess.run([sys.executable, str(ROOT / "data" / "build_dataset.py"), "--profile", "full",
+                        "--no-stats"], check=True, stdout=subprocess.DEVNULL)
+    return DATA_FILE
 
 
 def run_solution(output_nb, run_dir, predictions_path, profile="smoke"):
     """Execute the solution notebook; returns the executed notebook path."""
-    ensure_data(profile)
+    ensure_data()
     papermill.execute_notebook(
         str(SOLUTION_NB), str(output_nb), cwd=str(SOLUTION_NB.parent), progress_bar=False,
         parameters={"PROFILE": profile, "RUN_DIR": str(run_dir), "PREDICTIONS_PATH": str(predictions_path)},
@@ -28,17 +34,30 @@ def run_solution(output_nb, run_dir, predictions_path, profile="smoke"):
     return output_nb
 
 
+def grader_scores(run_dir, predictions_path, profile):
+    """The grader's test F1 of the run (with and without pretraining), added to results.json."""
+    results_path = run_dir / profile / "results.json"
+    results = json.loads(results_path.read_text())
+    for name, path in (("test", predictions_path), ("scratch_test", run_dir / profile / "test_predictions_scratch.csv")):
+        if path.exists():
+            scored = answer_key.score(path, ANSWER_KEY)
+            results[f"{name}_f1_weighted"] = scored["f1_weighted"]
+            results[f"{name}_points"] = scored["points"]
+    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return results
+
+
 def main():
     import argparse
     parser = argparse.ArgumentParser(description="Execute the solution notebook into build/.")
-    parser.add_argument("--profile", choices=sorted(DATA_FILES), default="smoke")
+    parser.add_argument("--profile", choices=PROFILES, default="smoke")
     args = parser.parse_args()
     build = ROOT / "build"
     build.mkdir(exist_ok=True)
-    output = run_solution(build / f"task3_bert.{args.profile}.ipynb", build / "runs",
-                          build / f"test_predictions.{args.profile}.csv", args.profile)
+    predictions = build / f"test_predictions.{args.profile}.csv"
+    output = run_solution(build / f"task3_bert.{args.profile}.ipynb", build / "runs", predictions, args.profile)
     print(f"executed notebook: {output}")
-    print((build / "runs" / args.profile / "results.json").read_text())
+    print(json.dumps(grader_scores(build / "runs", predictions, args.profile), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

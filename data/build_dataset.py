@@ -2,9 +2,13 @@
 
     python data/build_dataset.py --profile smoke|full [--seed 0] [--out PATH]
 
-Writes ``text,label,split`` (split in train/val/test/unsupervised; label empty for unsupervised)
-to data/task3_data.csv (full) or data/task3_data_smoke.csv (smoke), and the label -> category map
-to data/task3_categories.csv (``label,name``).  Same seed and profile give a byte-identical file.
+Writes two files.  The student's: ``text,label,split`` (split in train/val/test/unsupervised;
+label empty for test and unsupervised) to data/task3_data.csv (full; the only file handed out, both
+notebook profiles read it) or data/task3_data_smoke.csv (smoke: a small dataset for the course's
+own tests).  The instructor's answer key: ``text,label`` of the test rows, to
+data/answer_key/task3_answer_key.csv (smoke: task3_answer_key_smoke.csv), owner-only permissions;
+it never goes to students or into the grading kernel.  Plus the label -> category map
+data/task3_categories.csv (``label,name``).  Same seed and profile give byte-identical files.
 Also home of ``validate_dataset`` (used by the converter and the notebook) and
 ``unsup_only_vocab_share``.
 """
@@ -34,10 +38,11 @@ PROFILES = {
     # n_labelled: unique labelled names (train+val+test); min_class: unique names of the
     # smallest class; n_unsup: unique unlabelled names.
     "full": dict(n_labelled=50_000, min_class=10, n_unsup=2_600_000,
-                 out="task3_data.csv"),
+                 out="task3_data.csv", key="task3_answer_key.csv"),
     "smoke": dict(n_labelled=6_000, min_class=14, n_unsup=40_000,
-                  out="task3_data_smoke.csv"),
+                  out="task3_data_smoke.csv", key="task3_answer_key_smoke.csv"),
 }
+ANSWER_KEY_DIR = "answer_key"  # instructor only: gitignored, never released, not in the sandbox
 # difficulty knobs (see receipts.World.generate); per profile
 DIFFICULTY = {
     "full": dict(p_hidden_brand=0.5, p_hidden_head=0.25, p_skel_eval=0.2, p_label_noise=0.03),
@@ -47,13 +52,15 @@ CATEGORIES_FILE = "task3_categories.csv"
 
 
 # --------------------------------------------------------------------------- validation
-def validate_dataset(df: pd.DataFrame, n_classes: int | None = None) -> pd.DataFrame:
+def validate_dataset(df: pd.DataFrame, n_classes: int | None = None,
+                     test_labels: bool = True) -> pd.DataFrame:
     """Check a ``text,label,split`` table; raise ValueError naming the first problem found.
 
     Rules: columns text/label/split; texts are non-empty strings; split in
     train/val/test/unsupervised; labelled rows have integer labels in 0..n_classes-1 (any
-    non-negative integer when n_classes is None); unsupervised rows have no label; a text occurs
-    at most once (so never in two splits).  Returns a copy with ``label`` as pandas Int64.
+    non-negative integer when n_classes is None); unsupervised rows have no label, and neither do
+    test rows when ``test_labels`` is False (the student's file); a text occurs at most once (so
+    never in two splits).  Returns a copy with ``label`` as pandas Int64.
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"dataset must be a pandas DataFrame, got {type(df).__name__}")
@@ -74,14 +81,16 @@ def validate_dataset(df: pd.DataFrame, n_classes: int | None = None) -> pd.DataF
     if unknown.any():
         names = sorted({str(x) for x in split[unknown].unique()})[:5]
         raise ValueError(f"unknown split names: {names} (allowed: {', '.join(SPLITS)})")
-    unsup = (split == "unsupervised").to_numpy()
+    unlabelled = ("unsupervised",) if test_labels else ("unsupervised", "test")
+    unsup = split.isin(unlabelled).to_numpy()
     label = pd.to_numeric(df["label"], errors="coerce")
     not_num = df["label"].notna() & label.isna()
     if not_num.any():
         raise ValueError(f"non-numeric labels: {int(not_num.sum())} rows")
     lab_in_unsup = label[unsup].notna()
     if lab_in_unsup.any():
-        raise ValueError(f"labels present in unsupervised rows: {int(lab_in_unsup.sum())} rows")
+        raise ValueError(f"labels present in {' or '.join(unlabelled)} rows: "
+                         f"{int(lab_in_unsup.sum())} rows")
     lab = label[~unsup]
     if lab.isna().any():
         raise ValueError(f"missing labels in labelled (train/val/test) rows: {int(lab.isna().sum())} rows")
@@ -129,6 +138,56 @@ def write_csv_atomic(df: pd.DataFrame, path) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def split_answer_key(df: pd.DataFrame, seed: int = 0):
+    """Labelled dataset -> (student's table, answer key).
+
+    The student's table keeps every row but the test labels; test rows are shuffled (seeded) so
+    that their order tells nothing about the classes.  The answer key is ``text,label`` of the
+    test rows in the same order."""
+    test = np.flatnonzero((df["split"] == "test").to_numpy())  # df is validated by its maker
+    order = np.arange(len(df))
+    order[test] = test[np.random.default_rng([seed, 11]).permutation(len(test))]
+    df = df.iloc[order].reset_index(drop=True)
+    is_test = df["split"] == "test"
+    key = df.loc[is_test, ["text", "label"]].reset_index(drop=True)
+    if key["label"].isna().any():
+        raise ValueError(f"test rows without a label: {int(key['label'].isna().sum())}")
+    student = df.copy()
+    student.loc[is_test, "label"] = pd.NA
+    return validate_dataset(student, test_labels=False), key
+
+
+def default_answer_key_path(out) -> Path:
+    """data/task3_data.csv -> data/answer_key/task3_answer_key.csv (x.csv -> answer_key/x_answer_key.csv)."""
+    out = Path(out)
+    name = out.name.replace("task3_data", "task3_answer_key")
+    if name == out.name:
+        name = f"{out.stem}_answer_key.csv"
+    return out.parent / ANSWER_KEY_DIR / name
+
+
+def write_dataset(df: pd.DataFrame, out, answer_key_out=None, categories=None, categories_out=None,
+                  seed: int = 0):
+    """Write the student's file, the answer key (owner-only) and the categories map.
+
+    Returns (student table, out, answer key path, categories path)."""
+    out = Path(out)
+    key_out = Path(answer_key_out) if answer_key_out is not None else default_answer_key_path(out)
+    categories_out = (Path(categories_out) if categories_out is not None
+                      else out.parent / CATEGORIES_FILE)
+    if key_out.resolve().parent == out.resolve().parent:
+        raise ValueError(f"the answer key must not lie next to the student's file: {key_out}")
+    student, key = split_answer_key(df, seed)
+    key_out.parent.mkdir(parents=True, exist_ok=True)
+    if key_out.parent.name == ANSWER_KEY_DIR:  # our own folder; the grading kernel runs as another user
+        os.chmod(key_out.parent, 0o700)
+    write_csv_atomic(key, key_out)
+    os.chmod(key_out, 0o600)
+    write_csv_atomic(student, out)
+    write_csv_atomic(categories if categories is not None else categories_frame(), categories_out)
+    return student, out, key_out, categories_out
 
 
 def categories_frame() -> pd.DataFrame:
@@ -294,17 +353,21 @@ def unsup_only_vocab_share(df: pd.DataFrame, split: str = "test") -> float:
 
 
 # --------------------------------------------------------------------------- CLI
-def build(profile: str = "smoke", seed: int = 0, out=None, categories_out=None, **kw):
-    """Generate and write the dataset + categories map. Returns (df, out_path, categories_path)."""
+def build(profile: str = "smoke", seed: int = 0, out=None, categories_out=None, answer_key_out=None,
+          **kw):
+    """Generate and write the student's file, the answer key and the categories map.
+
+    Returns (full labelled df, out_path, categories_path, answer_key_path)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
-    out = Path(out) if out is not None else DATA_DIR / PROFILES[profile]["out"]
-    categories_out = (Path(categories_out) if categories_out is not None
-                      else out.parent / CATEGORIES_FILE)
+    if out is None:
+        out = DATA_DIR / PROFILES[profile]["out"]
+        if answer_key_out is None:
+            answer_key_out = DATA_DIR / ANSWER_KEY_DIR / PROFILES[profile]["key"]
     df = generate_dataset(profile, seed, **kw)
-    write_csv_atomic(df, out)
-    write_csv_atomic(categories_frame(), categories_out)
-    return df, out, categories_out
+    _, out, key_out, categories_out = write_dataset(df, out, answer_key_out,
+                                                    categories_out=categories_out, seed=seed)
+    return df, out, categories_out, key_out
 
 
 def main(argv=None) -> int:
@@ -314,12 +377,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="output CSV (default: data/task3_data[_smoke].csv)")
     ap.add_argument("--categories-out", default=None,
                     help="label -> name CSV (default: task3_categories.csv next to --out)")
+    ap.add_argument("--answer-key-out", default=None,
+                    help="test labels, instructor only (default: answer_key/ next to --out)")
     ap.add_argument("--no-stats", action="store_true",
                     help="skip the unsupervised-only vocabulary measurement")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        df, out, cat_out = build(args.profile, args.seed, args.out, args.categories_out)
+        df, out, cat_out, key_out = build(args.profile, args.seed, args.out, args.categories_out,
+                                          args.answer_key_out)
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -327,7 +393,8 @@ def main(argv=None) -> int:
     counts = df["split"].value_counts()
     lab = df[df["split"] != "unsupervised"]
     per_class = lab["label"].value_counts()
-    print(f"wrote {out} ({len(df)} rows) and {cat_out}")
+    print(f"wrote {out} ({len(df)} rows; for students, no test labels), {cat_out}")
+    print(f"answer key (instructor only, never hand out): {key_out}")
     for s in SPLITS:
         print(f"  {s:13s} {int(counts.get(s, 0)):>9d}")
     print(f"  classes: {per_class.size}, largest {per_class.max()}, smallest {per_class.min()} "

@@ -2,8 +2,10 @@
 
     python data/convert_contest.py INPUT.parquet|INPUT.csv [--out data/task3_data.csv] [--seed 0]
 
-Input columns: ``item_name``, ``category_id`` (-1 = unlabelled).  Output: ``text,label,split``
-like data/build_dataset.py, plus ``task3_categories.csv`` (``label,name``) next to the output.
+Input columns: ``item_name``, ``category_id`` (-1 = unlabelled).  Output like data/build_dataset.py:
+the student's ``text,label,split`` (test labels removed), the instructor's answer key
+(``answer_key/task3_answer_key.csv`` next to the output, test ``text,label``; never hand it out)
+and ``task3_categories.csv`` (``label,name``) next to the output.
 Rules: empty / NaN names are dropped; names are deduplicated (a name with conflicting labels gets
 its most frequent label, ties -> the smallest id); labelled unique names are split into
 train/val/test (80/10/10 per class, seeded; classes with fewer than 3 names stay in train);
@@ -22,8 +24,7 @@ import pandas as pd
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data.build_dataset import (CATEGORIES_FILE, DATA_DIR, validate_dataset,  # noqa: E402
-                                write_csv_atomic)
+from data.build_dataset import DATA_DIR, validate_dataset, write_dataset  # noqa: E402
 
 REQUIRED = ("item_name", "category_id")
 EXTENSIONS = (".parquet", ".pq", ".csv", ".csv.gz")
@@ -100,18 +101,16 @@ def contest_to_dataset(raw: pd.DataFrame, seed: int = 0, val_frac: float = 0.1,
     return validate_dataset(out)
 
 
-def convert_contest(src, out=None, categories_out=None, seed: int = 0, names: dict | None = None):
-    """Read, convert and write; returns (df, out_path, categories_path)."""
+def convert_contest(src, out=None, categories_out=None, seed: int = 0, names: dict | None = None,
+                    answer_key_out=None):
+    """Read, convert and write; returns (full labelled df, out_path, categories_path, key_path)."""
     out = Path(out) if out is not None else DATA_DIR / "task3_data.csv"
-    categories_out = (Path(categories_out) if categories_out is not None
-                      else out.parent / CATEGORIES_FILE)
     df = contest_to_dataset(read_contest(src), seed=seed)
     ids = sorted(int(x) for x in df["label"].dropna().unique())
     names = names or {}
     cats = pd.DataFrame({"label": ids, "name": [str(names.get(i, i)) for i in ids]})
-    write_csv_atomic(df, out)
-    write_csv_atomic(cats, categories_out)
-    return df, out, categories_out
+    _, out, key_out, categories_out = write_dataset(df, out, answer_key_out, cats, categories_out, seed)
+    return df, out, categories_out, key_out
 
 
 def main(argv=None) -> int:
@@ -120,15 +119,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="output CSV (default: data/task3_data.csv)")
     ap.add_argument("--categories-out", default=None,
                     help="label -> name CSV (default: task3_categories.csv next to --out)")
+    ap.add_argument("--answer-key-out", default=None,
+                    help="test labels, instructor only (default: answer_key/ next to --out)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     try:
-        df, out, cat_out = convert_contest(args.input, args.out, args.categories_out, args.seed)
+        df, out, cat_out, key_out = convert_contest(args.input, args.out, args.categories_out,
+                                                    args.seed, answer_key_out=args.answer_key_out)
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     counts = df["split"].value_counts()
-    print(f"wrote {out} ({len(df)} rows) and {cat_out}")
+    print(f"wrote {out} ({len(df)} rows; for students, no test labels), {cat_out}")
+    print(f"answer key (instructor only, never hand out): {key_out}")
     for s in ("train", "val", "test", "unsupervised"):
         print(f"  {s:13s} {int(counts.get(s, 0)):>9d}")
     print(f"  classes: {df['label'].nunique()}")

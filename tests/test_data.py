@@ -92,10 +92,10 @@ def test_columns_and_dtypes_of_written_file(tmp_path):
     df = read(out)
     assert list(df.columns) == ["text", "label", "split"]
     assert df["text"].map(lambda x: isinstance(x, str) and x.strip() != "").all()
-    lab = df[df["split"] != "unsupervised"]["label"]
+    lab = df[~df["split"].isin(["unsupervised", "test"])]["label"]
     assert lab.notna().all() and (lab == lab.round()).all() and lab.between(0, 95).all()
-    assert df[df["split"] == "unsupervised"]["label"].isna().all()
-    bd.validate_dataset(df, 96)
+    assert df[df["split"].isin(["unsupervised", "test"])]["label"].isna().all()
+    bd.validate_dataset(df, 96, test_labels=False)
     cats = pd.read_csv(tmp_path / "c.csv")
     assert cats["name"].tolist() == CATEGORY_NAMES
 
@@ -148,7 +148,49 @@ def test_cli_writes_both_files_and_prints_counts(tmp_path, capsys, monkeypatch):
     text = capsys.readouterr().out
     assert "train" in text and "unsupervised" in text and "elapsed" in text
     assert out.exists() and (tmp_path / "task3_categories.csv").exists()
+    assert (tmp_path / "answer_key" / "x_answer_key.csv").exists() and "answer key" in text
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# ----------------------------------------------------------------------------- answer key
+def test_answer_key_split(tmp_path):
+    """The student's file has every row but no test label; the key has exactly the test labels."""
+    full = bd.generate_dataset("smoke", seed=0, **SMALL)
+    _, out, _, key_path = bd.build("smoke", 0, tmp_path / "task3_data.csv", **SMALL)
+    assert key_path == tmp_path / "answer_key" / "task3_answer_key.csv"
+    student, key = read(out), pd.read_csv(key_path, keep_default_na=False)
+    assert list(key.columns) == ["text", "label"]
+    test = full[full["split"] == "test"]
+    assert sorted(key["text"]) == sorted(test["text"])
+    assert dict(zip(key["text"], key["label"])) == dict(zip(test["text"], test["label"].astype(int)))
+    assert len(student) == len(full) and sorted(student["text"]) == sorted(full["text"])
+    assert student.loc[student["split"] == "test", "label"].isna().all()
+    assert student.loc[student["split"].isin(["train", "val"]), "label"].notna().all()
+    assert student.loc[student["split"] == "test", "text"].tolist() == key["text"].tolist()
+    # no test label anywhere in the student's file: no row carries a test text with any label
+    labelled = student.dropna(subset=["label"])
+    assert not set(labelled["text"]) & set(key["text"])
+    # owner-only key, outside the folder handed out
+    assert key_path.stat().st_mode & 0o777 == 0o600
+    assert key_path.parent.stat().st_mode & 0o777 == 0o700
+    with pytest.raises(ValueError, match="labels present in unsupervised or test"):
+        bd.validate_dataset(full, 96, test_labels=False)
+    bd.validate_dataset(student, 96, test_labels=False)
+
+
+def test_test_rows_are_shuffled_for_students():
+    """The generator writes test names class by class in rounds; the student's order hides that."""
+    full = bd.generate_dataset("smoke", seed=0, **SMALL)
+    student, key = bd.split_answer_key(full)
+    before = full.loc[full["split"] == "test", "text"].tolist()
+    assert key["text"].tolist() != before and sorted(key["text"]) == sorted(before)
+    assert student["split"].tolist() == full["split"].tolist()  # only rows inside the test block move
+
+
+def test_answer_key_never_next_to_the_student_file(tmp_path):
+    full = bd.generate_dataset("smoke", seed=0, **SMALL)
+    with pytest.raises(ValueError, match="must not lie next to"):
+        bd.write_dataset(full, tmp_path / "d.csv", tmp_path / "key.csv")
 
 
 # ----------------------------------------------------------------------------- validation
@@ -236,11 +278,16 @@ def test_converter_parquet_and_csv(tmp_path, ext):
     out = tmp_path / "out" / "task3_data.csv"
     assert cc.main([str(src), "--out", str(out), "--seed", "1"]) == 0
     df, cats = read(out), pd.read_csv(out.parent / "task3_categories.csv", dtype={"name": str})
-    check_converted(df, cats)
-    bd.validate_dataset(df)
+    key = pd.read_csv(out.parent / "answer_key" / "task3_answer_key.csv", keep_default_na=False)
+    assert df[df["split"] == "test"]["label"].isna().all()  # the student's file: no test labels
+    df = df.set_index("text")
+    df.loc[key["text"], "label"] = key["label"].to_numpy()
+    check_converted(df.reset_index(), cats)
+    bd.validate_dataset(df.reset_index())
     out2 = tmp_path / "out2.csv"
     cc.convert_contest(src, out2, tmp_path / "cats2.csv", seed=1)
     assert out2.read_bytes() == out.read_bytes()
+    assert (tmp_path / "answer_key" / "out2_answer_key.csv").exists()
 
 
 def test_converter_errors_name_the_problem(tmp_path, capsys):

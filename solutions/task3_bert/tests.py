@@ -39,7 +39,7 @@ __all__ = [
     'test_attention', 'test_feedforward', 'test_bert_layer', 'test_bert', 'test_mlm_head',
     'test_classifier_head', 'test_bert_model', 'test_optimizer', 'test_scheduler', 'test_trainer',
     'test_finetune_dataset', 'test_collate_fn', 'test_finetune_model', 'test_load_weights',
-    'test_finetune_trainer', 'test_min_len', 'report_f1', 'f1_points', 'score_predictions',
+    'test_finetune_trainer', 'test_min_len', 'report_f1', 'check_predictions',
 ]
 
 SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
@@ -2875,8 +2875,10 @@ __test__ = False  # pytest: этот файл — не набор тестов
 # --------------------------------------------------------------------------------------------
 
 MASK_PROB = 0.15
-F1_FULL_MARKS = 0.7   # полный балл за качество
-F1_ZERO_MARKS = 0.5   # ниже — ноль, между порогами — линейно
+# Полный балл за качество — при F1 на тесте не ниже этого порога. Балл считает проверяющая
+# система (метки теста есть только у неё); здесь порог нужен лишь для подсказки.
+F1_FULL_MARKS = 0.7
+PREDICTIONS_MAX_MB = 50
 
 
 @_check('MIN_LEN')
@@ -2896,59 +2898,56 @@ def test_min_len(min_len):
 
 
 def _fail_f1(message, hint=None):
-    raise CheckError(f'Качество на тесте: {message}' + (f'\n  Подсказка: {hint}' if hint else ''))
+    raise CheckError(f'Файл предсказаний: {message}' + (f'\n  Подсказка: {hint}' if hint else ''))
 
 
-def _read_csv(path, what):
+def check_predictions(path, test_texts):
+    """Проверяет файл предсказаний без меток теста: колонки text,label, метки — номера категорий,
+    ровно одна строка на каждый тестовый текст. Возвращает число строк."""
     import pandas as pd
-    if not os.path.exists(path):
-        _fail_f1(f'файл {what} {path} не найден',
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        _fail_f1(f'{path} не найден',
                  'выполните ячейку, которая сохраняет test_predictions.csv, и приложите файл к решению')
+    if os.path.getsize(path) > PREDICTIONS_MAX_MB * 2 ** 20:
+        _fail_f1(f'{path} больше {PREDICTIONS_MAX_MB} МБ — это не файл предсказаний')
     try:
-        return pd.read_csv(path, keep_default_na=False, dtype=str)
+        predictions = pd.read_csv(path, keep_default_na=False, dtype=str)
     except Exception as exc:  # файл есть, но это не таблица
-        _fail_f1(f'файл {what} {path} не читается как CSV: {type(exc).__name__}: {exc}')
-
-
-def score_predictions(path, data_path):
-    """(взвешенная F1, сколько текстов теста без предсказания, сколько всего) для файла path.
-
-    Эталон — тестовая часть data_path; тексты без предсказания считаются ошибками.
-    """
-    from sklearn.metrics import f1_score
-    data = _read_csv(data_path, 'с данными')
-    test = data[data['split'] == 'test']
-    truth = dict(zip(test['text'], test['label'].astype(int)))
-    predictions = _read_csv(path, 'с предсказаниями')
-    if list(predictions.columns[:2]) != ['text', 'label']:
-        _fail_f1(f'в {path} ожидаются колонки text,label, получены {list(predictions.columns)}')
+        _fail_f1(f'{path} не читается как CSV: {type(exc).__name__}: {str(exc)[:200]}')
+    if list(predictions.columns) != ['text', 'label']:
+        _fail_f1(f'ожидаются колонки text,label, получены {list(predictions.columns)[:5]}',
+                 "сохраняйте pd.DataFrame({'text': test['text'], 'label': preds}).to_csv(path, index=False)")
     labels = predictions['label'].str.strip()
-    bad = labels[~labels.str.fullmatch(r'-?\d+')]
+    bad = labels[~labels.str.fullmatch(r'\d+')]
     if len(bad):
-        _fail_f1(f'в {path} колонка label должна содержать номера категорий, встретилось {bad.head(3).tolist()}')
-    predicted = dict(zip(predictions['text'], labels.astype(int)))
-    y_true = list(truth.values())
-    y_pred = [predicted.get(text, -1) for text in truth]
-    missing = sum(text not in predicted for text in truth)
-    return f1_score(y_true, y_pred, average='weighted'), missing, len(truth)
+        _fail_f1(f'в колонке label должны быть номера категорий, а в {len(bad)} строках не так: '
+                 f'{bad.head(3).tolist()}')
+    texts = predictions['text']
+    repeated = texts[texts.duplicated()]
+    if len(repeated):
+        _fail_f1(f'тексты повторяются: {len(repeated)} лишних строк, например {repeated.iloc[0]!r}',
+                 'нужна ровно одна строка на каждый тестовый текст')
+    expected = set(map(str, test_texts))
+    missing, extra = expected - set(texts), set(texts) - expected
+    if missing:
+        _fail_f1(f'нет предсказаний для {len(missing)} из {len(expected)} тестовых текстов, '
+                 f'например {min(missing)!r}', 'текст без предсказания считается ошибкой')
+    if extra:
+        _fail_f1(f'{len(extra)} строк с текстами не из теста, например {min(extra)!r}',
+                 "предсказывайте для test['text'] и не меняйте сами тексты")
+    return len(predictions)
 
 
-def report_f1(path, data_path):
-    """Печатает взвешенную F1 на тесте и возвращает её."""
+def report_f1(path, test_texts, val_f1=None):
+    """Печатает, годится ли файл предсказаний, и F1 на валидации; F1 на тесте считает
+    проверяющая система (меток теста у ноутбука нет). Ничего не возвращает."""
     with _quiet():
-        f1, missing, total = score_predictions(path, data_path)
-    note = f'; нет предсказаний для {missing} из {total} текстов' if missing else ''
-    mark = '✓' if f1 >= F1_FULL_MARKS else '✗'
-    print(f'{mark} Взвешенная F1 на тесте: {f1:.4f} (полный балл от {F1_FULL_MARKS}){note}')
-    return f1
-
-
-def f1_points(path, data_path, max_points):
-    """Баллы за качество (частичный балл nbgrader): max_points при F1 >= 0.7, линейно до 0 при 0.5."""
-    try:
-        f1 = report_f1(path, data_path)
-    except CheckError as exc:
-        print(f'✗ {exc}')
-        return 0.0
-    share = min(max((f1 - F1_ZERO_MARKS) / (F1_FULL_MARKS - F1_ZERO_MARKS), 0.0), 1.0)
-    return round(max_points * share, 3)
+        rows = check_predictions(path, test_texts)
+    note = ''
+    if val_f1 is not None:
+        note = f'; взвешенная F1 на валидации {float(val_f1):.4f}'
+        if val_f1 < F1_FULL_MARKS:
+            note += f' — ниже {F1_FULL_MARKS}, модель стоит улучшить'
+    print(f'✓ Файл предсказаний {path}: {rows} строк, по одной на каждый тестовый текст{note}. '
+          f'F1 на тесте посчитает проверяющая система (полный балл при F1 ≥ {F1_FULL_MARKS})')

@@ -1,0 +1,62 @@
+"""Issue 10: the test labels stay with the grader: not in the student's data, not in the release, not
+in the grading kernel's environment; the F1 cell's score is the grader's number."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coursekit import grading
+from coursekit.release import RELEASE_DIR, SOURCE_DIR
+from coursekit.smoke import ANSWER_KEY, DATA_FILE, ensure_data
+
+
+@pytest.fixture(scope="module")
+def key():
+    ensure_data()
+    return pd.read_csv(ANSWER_KEY, keep_default_na=False)
+
+
+def test_student_file_has_no_test_label(key):
+    data = pd.read_csv(DATA_FILE, keep_default_na=False, dtype=str)
+    test = data[data["split"] == "test"]
+    assert sorted(test["text"]) == sorted(key["text"]) and (test["label"] == "").all()
+    assert not set(data.loc[data["label"] != "", "text"]) & set(key["text"])
+    assert ANSWER_KEY.parent != DATA_FILE.parent and ANSWER_KEY.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("folder", [RELEASE_DIR, SOURCE_DIR])
+def test_no_data_and_no_test_text_in_release_or_source(key, folder):
+    """Nothing built from the data goes out with the assignment (source = what the release is made of)."""
+    sample = key["text"].sample(200, random_state=0).tolist()
+    for path in Path(folder).rglob("*"):
+        if not path.is_file() or "runs" in path.parts:
+            continue
+        assert path.suffix not in (".csv", ".parquet", ".zip"), path
+        content = path.read_bytes().decode("utf-8", errors="replace")
+        assert not [t for t in sample if t in content], path
+
+
+def test_kernel_environment_has_no_answer_key(tmp_path, monkeypatch):
+    """grade_all hands the kernel the student's file only, even when the key is in our environment."""
+    monkeypatch.setenv("TASK3_ANSWER_KEY", str(ANSWER_KEY))
+    monkeypatch.setenv("TASK3_GRADER_DATA", str(ANSWER_KEY))
+    seen = {}
+
+    def fake_grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout):
+        seen.update(env)
+        return dict(student=student, work=Path(work), status="failed", reason="fake", seconds=0.0)
+
+    monkeypatch.setattr(grading, "prepare", lambda *a, **k: None)
+    monkeypatch.setattr(grading, "grade_one", fake_grade_one)
+    monkeypatch.setattr(grading, "merge", lambda result, db: {"test_f1": result["f1"]["points"]})
+    (tmp_path / "sub" / "s1" / "task3_bert").mkdir(parents=True)
+    (tmp_path / "gb.db").write_bytes(b"")
+    key = pd.read_csv(ANSWER_KEY, keep_default_na=False)
+    key.to_csv(tmp_path / "sub" / "s1" / "task3_bert" / "test_predictions.csv", index=False)
+    rows = grading.grade_all(tmp_path / "sub", workers=1, data=DATA_FILE, out_csv=tmp_path / "g.csv",
+                             main_db=tmp_path / "gb.db", copy_results=False, verbose=False)
+    assert seen["TASK3_DATA"] == str(DATA_FILE.resolve())
+    key_text = str(ANSWER_KEY.resolve())
+    assert not [k for k, v in seen.items() if key_text in v], seen
+    assert "TASK3_GRADER_DATA" not in seen and "TASK3_ANSWER_KEY" not in seen
+    assert rows[0]["test_f1"] == 2.5 and rows[0]["test_f1_weighted"] == 1.0  # the grader's number
