@@ -16,7 +16,8 @@ only). The submission is copied first (regular files only: symlinks, devices, FI
 --max-submission-mb are refused with a note in `reason`); the kernel works on the autograded copy.
 Kernel environment (`kernel_env`): NBGRADER_EXECUTION (nbgrader's, no training), TASK3_DATA (the
 data file as the kernel sees it), PYTHONWARNINGS=ignore, plus grade_all(kernel_env=...) whose
-values may use {kernel_dir} (the kernel's working directory, same path inside and outside).
+values may use {kernel_dir} (the kernel's working directory as the kernel sees it; its host
+path is result['kernel_dir']).
 Statuses: ok; cell_timeout (a cell hit Execute.timeout: stopped); crashed (the kernel died);
 memory (over --memory-gb); timeout (the submission ran past --timeout) -- in all four the cells
 before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
@@ -182,7 +183,7 @@ def tidy(sub, grade_ids):
 def grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout,
               kernel_env=None, caps=None, use_sandbox=True, data=None, max_file_bytes=100 << 20):
     """Grade one submission in its own course root `work`; returns a result dict (no db merge).
-    result['kernel_dir']: the kernel's writable working copy (host path; the same path inside)."""
+    result['kernel_dir']: the kernel's writable working copy (host path; sandbox.WORKDIR inside)."""
     started = time.perf_counter()
     work = Path(work)
     kernel_dir = work / "autograded" / student / ASSIGNMENT
@@ -196,12 +197,14 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     shutil.copy(main_db, work / "gradebook.db")
     sub = work / "submitted" / student / ASSIGNMENT
     notes += copy_submission(submission_dir, sub, max_file_bytes)
-    notes += tidy(sub, {c["grade_id"] for c in nc.grade_cells(nc.read(template / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))})
+    source_nb = nc.read(template / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    notes += tidy(sub, {nc.nbg(c).get("grade_id") for c in source_nb.cells} - {None})
     log, events = work / "grading.log", work / "events.jsonl"
     env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout)})
-    kernel_env = {k: str(v).format(kernel_dir=kernel_dir) for k, v in (kernel_env or {}).items()}
+    seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
+    kernel_env = {k: str(v).format(kernel_dir=seen) for k, v in (kernel_env or {}).items()}
     if use_sandbox:
-        read_only = {kernel_dir / "tests.py": kernel_dir / "tests.py"}
+        read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
         if data is not None:
             read_only[data] = SANDBOX_DATA_DIR / Path(data).name
         env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, caps, read_only))

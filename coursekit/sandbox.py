@@ -35,6 +35,8 @@ EVENTS_ENV = "TASK3_EVENTS"           # JSON-lines file where memory/timeout end
 BWRAP_MISSING = ("нужен bubblewrap (пакет bubblewrap): sudo apt-get install bubblewrap "
                  "(или make setup)")
 NOBODY = 65534
+WORKDIR = Path("/home/student/submission")  # the kernel's working copy as the kernel sees it
+IPC_DIR = Path("/run/kernel")  # its sockets and connection file, as the kernel sees them
 GiB, MiB = 1 << 30, 1 << 20
 # defaults for a 2-core 24 GB machine running 2 workers
 CAPS = dict(memory=6 * GiB, processes=256, file_size=1 * GiB, open_files=1024, tmp_size=512 * MiB)
@@ -170,15 +172,16 @@ def python_mounts():
 
 
 def bwrap_argv(workdir, ipc_dir, env, caps, read_only=(), seccomp_fd=None):
-    """The bwrap command line (without the command): `workdir` writable and the kernel's cwd,
-    `ipc_dir` writable (sockets, connection file), `read_only` {host path: path inside}."""
+    """The bwrap command line (without the command): `workdir` writable at WORKDIR (the kernel's
+    cwd), `ipc_dir` writable at IPC_DIR, `read_only` {host path: path inside}; no host path of the
+    grader's tree appears inside."""
     argv = [bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent", "--new-session",
             "--hostname", "sandbox", "--clearenv", *system_mounts(), *python_mounts(),
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(caps["tmp_size"]), "--tmpfs", "/tmp",
             "--size", str(caps["tmp_size"]), "--tmpfs", "/dev/shm",
-            "--bind", str(workdir), str(workdir), "--bind", str(ipc_dir), str(ipc_dir)]
+            "--bind", str(workdir), str(WORKDIR), "--bind", str(ipc_dir), str(IPC_DIR)]
     for src, dest in read_only.items():
         if Path(src).exists():
             argv += ["--ro-bind", str(src), str(dest)]
@@ -186,7 +189,7 @@ def bwrap_argv(workdir, ipc_dir, env, caps, read_only=(), seccomp_fd=None):
         argv += ["--setenv", key, str(value)]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
-    return argv + ["--chdir", str(workdir)]
+    return argv + ["--chdir", str(WORKDIR)]
 
 
 def base_env(python_bin):
@@ -249,8 +252,14 @@ class SandboxKernelManager(AsyncKernelManager):
         self.connection_file = str(self.ipc_dir / "kernel.json")
         self.kernel_spec.interrupt_mode = "message"  # a signal to bwrap does not reach the kernel
         cmd, kw = await super()._async_pre_start_kernel(**kw)
+        # the kernel gets its own connection file: same sockets, seen at IPC_DIR
+        info = json.loads(Path(self.connection_file).read_text())
+        info["ip"] = str(IPC_DIR / "k")
+        (self.ipc_dir / "inside.json").write_text(json.dumps(info))
         python = str(Path(sys.prefix).resolve() / "bin" / "python")
-        cmd = [python, "-c", launcher(self.caps)] + cmd[cmd.index("ipykernel_launcher") + 1:]
+        args = [str(IPC_DIR / "inside.json") if a == self.connection_file else a
+                for a in cmd[cmd.index("ipykernel_launcher") + 1:]]
+        cmd = [python, "-c", launcher(self.caps)] + args
         env = base_env(Path(python).parent)
         env.update(config["kernel_env"])
         if kw.get("env", {}).get("NBGRADER_EXECUTION"):
