@@ -13,12 +13,14 @@ import argparse
 import contextlib
 import io
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 import pandas as pd
+import psutil
 
 from coursekit import ROOT
 from coursekit import nbgrader_cells as nc
@@ -158,6 +160,119 @@ def build_cases(src_nb, rel_nb, predictions, data):
     cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
     return cases
 
+# --- Attacks ------------------------------------------------------------------------------------
+# Hostile submissions: each tries to harm the grader or the other students of the same batch
+# (demo_full and every other case are its victims: their expected scores above must hold) and
+# gets its own expected score and status. Attacks that fail do nothing visible; the paths they
+# aim at are the real ones (a student could guess them).
+ORPHAN_MARKER = "task3_demo_orphan"
+ATTACK_STATUS = {}   # case -> expected status
+ATTACK_FILES = {}    # case -> function(submission folder) that plants files write_class cannot
+
+
+def attack_cell(nb, source, before=None):
+    """Insert an attack cell right after import_tests, or before the cell index `before`."""
+    nb.cells.insert(before if before is not None else index_of(nb, "import_tests") + 1, code_cell(source))
+    return nb
+
+
+def build_attack_cases(src_nb, rel_nb, predictions, data):
+    cells = nc.grade_cells(src_nb)
+    auto = [c["grade_id"] for c in cells if c["auto"]]
+    after_part2 = {g for g in auto if g not in {c["grade_id"] for c in cells if c["part"] in (1, 2)}}
+    full = lambda: fill(nbformat.from_dict(rel_nb), src_nb)  # noqa: E731
+    preds = Path(predictions).read_bytes()
+    root = str(ROOT)
+    cases = {}
+
+    def case(name, nb, files, failing, status="ok"):
+        cases[name] = (nb, files, failing)
+        ATTACK_STATUS[name] = status
+
+    case("attack_other_students", attack_cell(full(), f"""import glob, os, subprocess, sys
+targets = glob.glob('{root}/submitted/*/task3_bert/*') + glob.glob('/tmp/task3_grading*/work/*/autograded/*/task3_bert/*')
+targets += glob.glob('{root}/feedback/*/task3_bert/*') + glob.glob('{root}/autograded/*/task3_bert/*')
+for path in targets:
+    try:
+        open(path, 'w').write('<h1>0 баллов</h1>' if path.endswith('.html') else '')
+    except OSError:
+        pass
+# a detached child that keeps emptying the others' predictions after the kernel is gone
+code = "import glob, time\\nwhile True:\\n    [open(f, 'w').close() for f in glob.glob('/tmp/task3_grading*/work/*/autograded/*/*/test_predictions.csv')]\\n    time.sleep(0.5)"
+subprocess.Popen([sys.executable, '-c', code, '{ORPHAN_MARKER}'], start_new_session=True)
+print('целей найдено:', len(targets))"""), preds, set())
+
+    case("attack_grader_files", attack_cell(full(), f"""import glob, sqlite3
+def spoil(path, data, mode='a'):
+    try:
+        open(path, mode).write(data)
+    except OSError:
+        pass
+spoil('{root}/nbgrader_config.py', "\\nc.Execute.timeout = 1\\n")
+spoil('{root}/coursekit/grading.py', "\\nraise SystemExit('взлом')\\n")
+spoil('tests.py', "\\ndef test_attention(*a, **k):\\n    print('ok')\\n")
+for db in glob.glob('{root}/gradebook.db') + glob.glob('{root}/build/demo/gradebook.db') + glob.glob('/tmp/task3_grading*/*.db'):
+    try:
+        con = sqlite3.connect(db)
+        con.execute('update grade set manual_score = 100')
+        con.commit()
+    except Exception:
+        pass
+    spoil(db, 'SQLite format 3\\0 испорчено', 'r+')"""), preds, set())
+
+    case("attack_kill_grader", attack_cell(full(), """import os, signal
+for pid in [os.getppid()] + [int(p) for p in os.listdir('/proc') if p.isdigit()]:
+    if pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+try:
+    os.kill(-1, signal.SIGKILL)  # everything this user may signal, except the kernel itself
+except OSError:
+    pass"""), preds, set())
+
+    case("attack_leak_source", attack_cell(full(), f"""from IPython.display import HTML, display
+for path in ['{root}/solutions/task3_bert/task3_bert.ipynb', '{Path(data).resolve()}', '{root}/gradebook.db']:
+    try:
+        display(HTML('<pre>' + open(path, errors='replace').read() + '</pre>'))
+    except OSError as exc:
+        print('нет доступа:', type(exc).__name__)
+display(HTML('<pre>' + 'x' * 50_000_000 + '</pre>'))"""), preds, set())
+
+    case("attack_memory_10gib", attack_cell(full(), "x = bytearray(10 * 2**30)", part_heading(full(), 3)),
+         preds, after_part2, "memory")
+    case("attack_sigint_ignored", attack_cell(full(), "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                              "while True:\n    pass", part_heading(full(), 3)),
+         preds, after_part2, "cell_timeout")
+
+    # files write_class cannot make: links to the solution and to the grader's predictions, a device
+    case("attack_symlinked_notebook", full(), None, set(auto), "failed")
+    ATTACK_FILES["attack_symlinked_notebook"] = lambda dest: (
+        (dest / f"{ASSIGNMENT}.ipynb").unlink(),
+        (dest / f"{ASSIGNMENT}.ipynb").symlink_to(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"),
+        (dest / "test_predictions.csv").symlink_to(Path(predictions).resolve()))
+    case("attack_dev_zero_predictions", full(), None, {F1_CELL})
+    ATTACK_FILES["attack_dev_zero_predictions"] = lambda dest: (dest / "test_predictions.csv").symlink_to("/dev/zero")
+
+    # untidy but honest
+    case("untidy_renamed_notebook", full(), preds, set())
+    ATTACK_FILES["untidy_renamed_notebook"] = lambda dest: (dest / f"{ASSIGNMENT}.ipynb").rename(
+        dest / f"{ASSIGNMENT} (1).ipynb")
+    nb = full()
+    extra = nbformat.from_dict(nb.cells[index_of(nb, "test_attention")])
+    extra.id, extra.source = extra.id + "-mine", "print('моя проверка')"
+    extra.metadata["nbgrader"]["grade_id"] = "test_mine"
+    nb.cells.insert(index_of(nb, "test_attention") + 1, extra)
+    case("untidy_timestamp_and_extra_cell", nb, preds, set())
+    ATTACK_FILES["untidy_timestamp_and_extra_cell"] = lambda dest: (dest / "timestamp.txt").write_text("вчера")
+    return cases
+
+
+def leftover_processes():
+    """Processes the demo's attacks started that are still alive (must be none)."""
+    return [p.pid for p in psutil.process_iter(["cmdline"]) if ORPHAN_MARKER in " ".join(p.info["cmdline"] or [])]
+
 
 def expected_score(src_nb, failing, f1_points):
     """Sum of the autograded cells' points except `failing`; f1_points: the F1 cell's value."""
@@ -187,6 +302,8 @@ def write_class(cases, submitted):
         nbformat.write(nb, str(dest / f"{ASSIGNMENT}.ipynb"))
         if preds is not None:
             (dest / "test_predictions.csv").write_bytes(preds)
+        if case in ATTACK_FILES:
+            ATTACK_FILES[case](dest)
 
 
 def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None, source_dir=SOURCE_DIR,
@@ -199,6 +316,7 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None,
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
     rel_nb = nc.read(Path(release_dir) / f"{ASSIGNMENT}.ipynb")
     cases = build_cases(src_nb, rel_nb, predictions, data)
+    cases.update(build_attack_cases(src_nb, rel_nb, predictions, data))
     if only:
         cases = {k: v for k, v in cases.items() if k in only}
     write_class(cases, submitted)
@@ -216,7 +334,12 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None,
                                   f1_value(tests_module, cases[case][1], data, out_dir))
         table.append(dict(submission=row["student"], expected=expected, actual=row["auto_total"],
                           status=row["status"], seconds=row["seconds"], reason=row["reason"],
-                          ok=abs(expected - row["auto_total"]) < 1e-6))
+                          ok=abs(expected - row["auto_total"]) < 1e-6
+                          and row["status"] == ATTACK_STATUS.get(case, row["status"])))
+    left = leftover_processes()
+    if left:
+        table.append(dict(submission="(процессы работ после проверки)", expected=0, actual=len(left),
+                          status="left", seconds=0, reason=str(left), ok=False))
     return table
 
 

@@ -32,8 +32,7 @@ from jupyter_client.connect import channel_socket_types
 
 CONFIG_ENV = "TASK3_SANDBOX"          # path of the JSON config (grader side only)
 EVENTS_ENV = "TASK3_EVENTS"           # JSON-lines file where memory/timeout ends are recorded
-BWRAP_MISSING = ("нужен bubblewrap (пакет bubblewrap): sudo apt-get install bubblewrap "
-                 "(или make setup)")
+BWRAP_MISSING = "нужен bubblewrap (пакет bubblewrap): sudo apt-get install bubblewrap"  # = Makefile
 NOBODY = 65534
 WORKDIR = Path("/home/student/submission")  # the kernel's working copy as the kernel sees it
 IPC_DIR = Path("/run/kernel")  # its sockets and connection file, as the kernel sees them
