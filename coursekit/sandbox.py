@@ -178,8 +178,8 @@ def bwrap_argv(workdir, ipc_dir, env, caps, read_only=(), seccomp_fd=None):
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent", "--new-session",
             "--hostname", "sandbox", "--clearenv", *system_mounts(), *python_mounts(),
             "--proc", "/proc", "--dev", "/dev",
-            "--size", str(caps["tmp_size"]), "--tmpfs", "/tmp",
-            "--size", str(caps["tmp_size"]), "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--size", str(caps["tmp_size"]), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(caps["tmp_size"]), "--tmpfs", "/dev/shm",
             "--bind", str(workdir), str(WORKDIR), "--bind", str(ipc_dir), str(IPC_DIR)]
     for src, dest in read_only.items():
         if Path(src).exists():
@@ -288,19 +288,27 @@ class SandboxKernelManager(AsyncKernelManager):
             return []
 
     def _watch_memory(self):
-        """RLIMIT_AS caps each process; this caps their sum (checked a few times a second)."""
+        """RLIMIT_AS caps each process; this caps their sum of resident memory, and their number
+        of processes and threads (RLIMIT_NPROC does not bind when the sandbox's uid maps to root,
+        i.e. when the grader runs as root). Checked a few times a second."""
         while True:
             procs = self._tree()
             if not procs:
                 return
-            total = 0
+            total = tasks = 0
             for p in procs:
                 try:
                     total += p.memory_info().rss
+                    tasks += p.num_threads()
                 except psutil.NoSuchProcess:
                     pass
+            over = None
             if total > self.caps["memory"]:
-                note("memory", f"процессы работы заняли больше {self.caps['memory'] / GiB:.1f} ГиБ памяти")
+                over = ("memory", f"процессы работы заняли больше {self.caps['memory'] / GiB:.1f} ГиБ памяти")
+            elif tasks > self.caps["processes"] + 2:  # + bwrap and its init
+                over = ("processes", f"больше {self.caps['processes']} процессов и потоков")
+            if over:
+                note(*over)
                 for p in procs:
                     try:
                         p.kill()

@@ -123,12 +123,15 @@ save()
         "fork_bomb": (REPORT + "import subprocess, sys\nprocs = []\n"
                       "def spawn():\n    for _ in range(200):\n"
                       f"        procs.append(subprocess.Popen(['sh', '-c', 'sleep 60', '{MARKER}']))\n"
-                      "attempt('spawn', spawn)\nreport['spawned'] = len(procs)\n[p.kill() for p in procs]\nsave()", 2, "ok"),
+                      "attempt('spawn', spawn)\nreport['spawned'] = len(procs)\n[p.kill() for p in procs]\nsave()",
+                      # a root grader: RLIMIT_NPROC does not bind (uid maps to root), the watchdog stops it
+                      *((1, "processes") if os.geteuid() == 0 else (2, "ok"))),
         "big_file": (REPORT + "attempt('write', lambda: open('big.bin', 'wb').write(b'0' * (32 << 20)))\n"
                      "report['size'] = os.path.getsize('big.bin')\nsave()", 2, "ok"),
         "sigint_ignored": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", 1, "cell_timeout"),
         "interrupt_swallowed": ("while True:\n    try:\n        while True:\n            pass\n    except:\n        pass", 1, "cell_timeout"),
-        "kill_all": ("import os, signal\nos.kill(-1, signal.SIGKILL)\nos.kill(0, signal.SIGKILL)", 1, "crashed"),
+        "kill_all": ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+                     "os.kill(0, signal.SIGKILL)", 1, "crashed"),
         "huge_display": ("from IPython.display import HTML, display\n"
                          "display(HTML('<pre>' + 'x' * 30_000_000 + '</pre>'))\n"
                          "display({'image/png': 'A' * 5_000_000}, raw=True)\n42", 2, "ok"),
@@ -254,8 +257,11 @@ def test_victims_keep_their_scores_and_submitted_is_intact(batch):
 def test_resource_caps(batch):
     rows, reports = batch["rows"], batch["reports"]
     assert "памяти" in rows["memory_big"]["reason"] and "памяти" in rows["memory_children"]["reason"]
-    assert reports["fork_bomb"]["spawn"] == "BlockingIOError", reports["fork_bomb"]
-    assert reports["fork_bomb"]["spawned"] < CAPS["processes"]
+    if os.geteuid() == 0:
+        assert "процессов" in rows["fork_bomb"]["reason"], rows["fork_bomb"]
+    else:
+        assert reports["fork_bomb"]["spawn"] == "BlockingIOError", reports["fork_bomb"]
+        assert reports["fork_bomb"]["spawned"] < CAPS["processes"]
     assert reports["big_file"]["write"] == "OSError" and reports["big_file"]["size"] <= CAPS["file_size"]
     for login in ("sigint_ignored", "interrupt_swallowed"):
         assert "таймаут" in rows[login]["reason"], rows[login]
