@@ -19,7 +19,8 @@ data file as the kernel sees it), PYTHONWARNINGS=ignore, plus grade_all(kernel_e
 values may use {kernel_dir} (the kernel's working directory as the kernel sees it; its host
 path is result['kernel_dir']).
 Statuses: ok; cell_timeout (a cell hit Execute.timeout: stopped); crashed (the kernel died);
-memory (over --memory-gb); timeout (the submission ran past --timeout) -- in all four the cells
+memory (over --memory-gb); processes (over --max-processes); timeout (the submission ran past
+--timeout) -- in all of these the cells
 before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
 submission folder not acceptable: 0); error (the grader itself failed on it: 0).
 """
@@ -50,7 +51,7 @@ from coursekit.release import ASSIGNMENT, SOURCE_DIR, stage_course, venv_env
 
 DEFAULT_DATA = ROOT / "data" / "task3_data_smoke.csv"
 SANDBOX_DATA_DIR = Path("/data")  # where the kernel sees the data file
-KEPT = ("ok", "cell_timeout", "crashed", "memory", "timeout")  # statuses that keep earned points
+KEPT = ("ok", "cell_timeout", "crashed", "memory", "processes", "timeout")  # statuses that keep earned points
 NO_SANDBOX_WARNING = "БЕЗ ПЕСОЧНИЦЫ (--no-sandbox): код работ выполнялся с правами проверяющего"
 LOGIN_RE = re.compile(r"[^\x00-\x1f\x7f/\\-][^\x00-\x1f\x7f/\\]*")
 
