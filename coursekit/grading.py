@@ -203,7 +203,7 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     log, events = work / "grading.log", work / "events.jsonl"
     env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout)})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
-    kernel_env = {k: str(v).format(kernel_dir=seen) for k, v in (kernel_env or {}).items()}
+    kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
     if use_sandbox:
         read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
         if data is not None:

@@ -178,6 +178,9 @@ class SafeExecute(Execute):
         kept = shrink(out, left)
         if kept is None:
             outs.pop()
+            ids = self._display_id_map.get(display_id, {}).get(cell_index, [])
+            if n in ids:  # a later update_display_data must not land on another output
+                ids.remove(n)
             if left > 0:
                 outs.append(cut_note(out.output_type))
         self._used[cell_index] = self._used.get(cell_index, 0) + size(kept if kept is not None else out)
