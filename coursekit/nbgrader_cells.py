@@ -115,7 +115,7 @@ def shrink(out, left):
         if len(json.dumps(out.traceback)) > max(left, KEEP_CHARS):
             out.traceback = [line[:KEEP_CHARS] for line in out.traceback[-5:]]
         return out
-    if len(json.dumps(out)) <= left:
+    if size(out) <= left:
         return out
     if out.output_type == "execute_result":
         out.data = {"text/plain": str(out.get("data", {}).get("text/plain", ""))[:KEEP_CHARS]}
@@ -125,7 +125,12 @@ def shrink(out, left):
 
 
 def size(out):
-    return len(out.text) if out.output_type == "stream" else len(json.dumps(out))
+    """Characters of an output (cheap: no JSON of a 50 MB output)."""
+    if out.output_type == "stream":
+        return len(out.text)
+    parts = list(out.get("data", {}).values()) + [out.get("evalue", ""), *out.get("traceback", [])]
+    parts.append(out.get("metadata", {}))
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in parts) + 100
 
 
 def cut_note(kind):
@@ -149,6 +154,9 @@ class SafeExecute(Execute):
     Inside the sandbox (coursekit.sandbox.CONFIG_ENV set) kernels start in bubblewrap."""
 
     max_output_chars = Integer(2_000_000, help="output characters kept per cell while executing").tag(config=True)
+    # after the execute reply, the idle message may lag behind big outputs; only past this is the
+    # kernel taken as stuck (nbclient's default 4 s stopped a busy but honest kernel)
+    iopub_timeout = Integer(30).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         if os.environ.get(sandbox.CONFIG_ENV):
