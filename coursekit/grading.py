@@ -1,7 +1,8 @@
 """Autograde every submission in submitted/<student>/task3_bert/ (`make autograde`).
 
     python -m coursekit.grading [--workers 2] [--students a,b] [--timeout 1200] [--cell-timeout 300]
-                                [--memory-gb 6] [--max-processes 256] [--max-file-mb 1024] [--no-sandbox]
+                                [--memory-gb 6] [--max-processes 256] [--max-file-mb 1024]
+                                [--max-submission-mb 100] [--no-sandbox]
 
 nbgrader cannot grade in parallel on one sqlite gradebook, so each submission is graded by its own
 `nbgrader autograde` + `nbgrader generate_feedback` processes in its own temporary course root
@@ -20,8 +21,7 @@ values may use {kernel_dir} (the kernel's working directory as the kernel sees i
 path is result['kernel_dir']).
 Statuses: ok; cell_timeout (a cell hit Execute.timeout: stopped); crashed (the kernel died);
 memory (over --memory-gb); processes (over --max-processes); timeout (the submission ran past
---timeout) -- in all of these the cells
-before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
+--timeout) -- in all of these the cells before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
 submission folder not acceptable: 0); error (the grader itself failed on it: 0).
 """
 import argparse
