@@ -357,3 +357,20 @@ def test_output_limit_covers_every_mime_type():
     assert "error" in kinds and "execute_result" in kinds  # never dropped: they decide the points
     result = next(o for o in cell.outputs if o.output_type == "execute_result")
     assert result.data == {"text/plain": "1.5"}
+
+
+def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
+    source = tmp_path / "solutions" / ASSIGNMENT
+    source.mkdir(parents=True)
+    nbformat.write(source_notebook(), str(source / f"{ASSIGNMENT}.ipynb"))
+    (source / "tests.py").write_text("def ok():\n    return True\n")
+    sub = tmp_path / "submitted" / "trusted" / ASSIGNMENT
+    sub.mkdir(parents=True)
+    nbformat.write(student(), str(sub / f"{ASSIGNMENT}.ipynb"))
+    (sub / "test_predictions.csv").write_text("42\n")
+    (tmp_path / "data.csv").write_text("text,label,split\n")
+    rows = grade_all(tmp_path / "submitted", workers=1, timeout=300, cell_timeout=30, data=tmp_path / "data.csv",
+                     out_csv=tmp_path / "grades.csv", main_db=tmp_path / "gradebook.db", source_dir=source,
+                     copy_results=False, use_sandbox=False)
+    assert rows[0]["auto_total"] == 2 and "БЕЗ ПЕСОЧНИЦЫ" in rows[0]["reason"]
+    assert "ВНИМАНИЕ" in capsys.readouterr().err
