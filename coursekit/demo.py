@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import io
 import importlib.util
-import os
 import shutil
 import sys
 from pathlib import Path
