@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
 
-.PHONY: help setup data solution release autograde demo test bench baseline images
+.PHONY: help setup bwrap data solution release autograde demo test bench baseline images
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
@@ -16,11 +16,21 @@ help:
 	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
-	@echo "make autograde - проверить все работы из submitted/, выгрузить оценки и отзывы"
+	@echo "make autograde - проверить все работы из submitted/ (ядра в песочнице bubblewrap), выгрузить оценки и отзывы"
 	@echo "make bench     - замеры: проверки, модель, автопроверка, каталог ошибок; make baseline - TF-IDF"
 	@echo "make images    - нарисовать схемы и встроить их в ноутбук"
 
-setup: $(VENV)/.installed
+# autograding runs every student kernel in bubblewrap (coursekit/sandbox.py)
+BWRAP_HINT := нужен bubblewrap (пакет bubblewrap): sudo apt-get install bubblewrap
+
+setup: $(VENV)/.installed bwrap
+bwrap:
+	@command -v bwrap >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -q bubblewrap >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; \
+	elif sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then sudo -n apt-get install -y -q bubblewrap >/dev/null || { sudo -n apt-get update -q >/dev/null && sudo -n apt-get install -y -q bubblewrap >/dev/null; }; \
+	fi; \
+	command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
+
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -40,7 +50,8 @@ release: setup
 	$(PY) -m coursekit.release
 
 autograde: setup
-	$(PY) -m coursekit.grading
+	@command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
+	$(PY) -m coursekit.grading $(ARGS)
 
 demo: setup
 	$(MAKE) data

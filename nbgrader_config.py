@@ -75,7 +75,10 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
 # drops the whole submission. SafeExecute keeps the cells that ran and marks every cell after the
 # crash with an error output, so a grade cell after the crash scores 0 (an unexecuted grade cell
 # with no output would otherwise get full points), and the cells before it keep their points.
-# LimitOutputChars: LimitOutput counts lines only; one 50 MB line would stay in the notebook.
+# LimitOutputChars: LimitOutput counts lines only; one 50 MB line, HTML or image would stay in the
+# notebook and its feedback. It caps every output type (errors and a grade cell's result are only
+# shortened: nbgrader scores a grade cell without them as passed). When coursekit.grading sets
+# TASK3_SANDBOX, SafeExecute starts the kernel in the bubblewrap sandbox (coursekit/sandbox.py).
 c.Autograde.autograde_preprocessors = [
     SafeExecute,
     "nbgrader.preprocessors.IgnorePattern",

@@ -1,12 +1,15 @@
-"""Autograding speed: N copies of the full solution graded with 1 worker, then with W workers.
+"""Autograding speed: N copies of the full solution graded with 1 worker in the sandbox, with 1
+worker without it (--no-sandbox), then with W workers in the sandbox.
 
     python bench/grading_speed.py [--copies 4] [--workers 2]
 
-Prints seconds per submission and the wall time of each run, and the speed-up of W workers over
-one (both runs in this process, one after the other). Needs the release (make release) and the
-smoke data; predictions are the smoke test labels (F1 = 1), so no solution run is needed.
+Prints seconds per submission (median) and the wall time of each run, the sandbox's overhead per
+submission and the speed-up of W workers over one (all runs in this process, one after the other).
+Needs the release (make release) and the smoke data; predictions are the smoke test labels
+(F1 = 1), so no solution run is needed.
 """
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -38,20 +41,29 @@ def main():
         src_nb, rel_nb = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"), nc.read(RELEASE_DIR / f"{ASSIGNMENT}.ipynb")
         full = demo.fill(nbformat.from_dict(rel_nb), src_nb)
         cases = {f"full{i}": (full, predictions.read_bytes(), set()) for i in range(args.copies)}
-        walls = {}
-        for workers in (1, args.workers):
-            submitted, out = tmp / f"submitted_{workers}", tmp / f"out_{workers}"
+        walls, per_sub = {}, {}
+        for name, workers, sandboxed in (("sandbox", 1, True), ("no-sandbox", 1, False),
+                                         ("sandbox", args.workers, True)):
+            run = f"{name}_{workers}"
+            submitted, out = tmp / f"submitted_{run}", tmp / f"out_{run}"
             out.mkdir()
             demo.write_class(cases, submitted)
             started = time.perf_counter()
             rows = grade_all(submitted, workers=workers, data=data, out_csv=out / "grades.csv",
-                             main_db=out / "gradebook.db", copy_results=False, verbose=False)
-            walls[workers] = time.perf_counter() - started
+                             main_db=out / "gradebook.db", copy_results=False, verbose=False,
+                             use_sandbox=sandboxed)
+            walls[run] = time.perf_counter() - started
             per = [r["seconds"] for r in rows]
+            per_sub[run] = statistics.median(per)
             scores = {r["auto_total"] for r in rows}
-            print(f"workers={workers}: {len(rows)} submissions in {walls[workers]:.1f} s wall, "
-                  f"{min(per):.1f}..{max(per):.1f} s per submission, auto scores {sorted(scores)}")
-        print(f"speed-up with {args.workers} workers: {walls[1] / walls[args.workers]:.2f}x")
+            print(f"{name}, workers={workers}: {len(rows)} submissions in {walls[run]:.1f} s wall, "
+                  f"{min(per):.1f}..{max(per):.1f} s per submission (median {per_sub[run]:.1f}), "
+                  f"auto scores {sorted(scores)}")
+        overhead = per_sub["sandbox_1"] / per_sub["no-sandbox_1"] - 1
+        print(f"sandbox overhead per submission (1 worker, median): {overhead * 100:+.1f}% "
+              f"({per_sub['sandbox_1']:.1f} s vs {per_sub['no-sandbox_1']:.1f} s)")
+        print(f"speed-up with {args.workers} workers (sandbox): "
+              f"{walls['sandbox_1'] / walls[f'sandbox_{args.workers}']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+import psutil
 
 from coursekit import ROOT
 from coursekit import answer_key as ak
@@ -157,6 +158,217 @@ def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
     cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
     return cases
 
+# --- Attacks ------------------------------------------------------------------------------------
+# Hostile submissions: each tries to harm the grader or the other students of the same batch
+# (demo_full and every other case are its victims: their expected scores above must hold) and
+# gets its own expected score and status. Attacks that fail do nothing visible; the paths they
+# aim at are the real ones (a student could guess them).
+ORPHAN_MARKER = "task3_demo_orphan"
+ATTACK_STATUS = {}   # case -> expected status
+ATTACK_FILES = {}    # case -> function(submission folder) that plants files write_class cannot
+
+
+def attack_cell(nb, source, before=None):
+    """Insert an attack cell right after import_tests, or before the cell index `before`."""
+    nb.cells.insert(before if before is not None else index_of(nb, "import_tests") + 1, code_cell(source))
+    return nb
+
+
+def build_attack_cases(src_nb, rel_nb, predictions, data):
+    cells = nc.grade_cells(src_nb)
+    auto = [c["grade_id"] for c in cells if c["auto"]]
+    after_part2 = {g for g in auto if g not in {c["grade_id"] for c in cells if c["part"] in (1, 2)}}
+    full = lambda: fill(nbformat.from_dict(rel_nb), src_nb)  # noqa: E731
+    preds = Path(predictions).read_bytes()
+    root = str(ROOT)
+    cases = {}
+
+    def case(name, nb, files, failing, status="ok"):
+        cases[name] = (nb, files, failing)
+        ATTACK_STATUS[name] = status
+
+    case("attack_other_students", attack_cell(full(), f"""import glob, os, subprocess, sys
+targets = glob.glob('{root}/submitted/*/task3_bert/*') + glob.glob('/tmp/task3_grading*/work/*/autograded/*/task3_bert/*')
+targets += glob.glob('{root}/feedback/*/task3_bert/*') + glob.glob('{root}/autograded/*/task3_bert/*')
+for path in targets:
+    try:
+        open(path, 'w').write('<h1>0 баллов</h1>' if path.endswith('.html') else '')
+    except OSError:
+        pass
+# a detached child that keeps emptying the others' predictions after the kernel is gone
+code = "import glob, time\\nwhile True:\\n    [open(f, 'w').close() for f in glob.glob('/tmp/task3_grading*/work/*/autograded/*/*/test_predictions.csv')]\\n    time.sleep(0.5)"
+subprocess.Popen([sys.executable, '-c', code, '{ORPHAN_MARKER}'], start_new_session=True)
+print('целей найдено:', len(targets))"""), preds, set())
+
+    case("attack_grader_files", attack_cell(full(), f"""import glob, sqlite3
+def spoil(path, data, mode='a'):
+    try:
+        open(path, mode).write(data)
+    except OSError:
+        pass
+spoil('{root}/nbgrader_config.py', "\\nc.Execute.timeout = 1\\n")
+spoil('{root}/coursekit/grading.py', "\\nraise SystemExit('взлом')\\n")
+spoil('tests.py', "\\ndef test_attention(*a, **k):\\n    print('ok')\\n")
+for db in glob.glob('{root}/gradebook.db') + glob.glob('{root}/build/demo/gradebook.db') + glob.glob('/tmp/task3_grading*/*.db'):
+    try:
+        con = sqlite3.connect(db)
+        con.execute('update grade set manual_score = 100')
+        con.commit()
+    except Exception:
+        pass
+    spoil(db, 'SQLite format 3\\0 испорчено', 'r+')"""), preds, set())
+
+    case("attack_kill_grader", attack_cell(full(), """import os, signal
+for pid in [os.getppid()] + [int(p) for p in os.listdir('/proc') if p.isdigit()]:
+    if pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+try:
+    os.kill(-1, signal.SIGKILL)  # everything this user may signal, except the kernel itself
+except OSError:
+    pass"""), preds, set())
+
+    case("attack_leak_source", attack_cell(full(), f"""from IPython.display import HTML, display
+for path in ['{root}/solutions/task3_bert/task3_bert.ipynb', '{Path(data).resolve()}', '{root}/gradebook.db']:
+    try:
+        display(HTML('<pre>' + open(path, errors='replace').read() + '</pre>'))
+    except OSError as exc:
+        print('нет доступа:', type(exc).__name__)
+display(HTML('<pre>' + 'x' * 50_000_000 + '</pre>'))"""), preds, set())
+
+    case("attack_memory_10gib", attack_cell(full(), "x = bytearray(10 * 2**30)", part_heading(full(), 3)),
+         preds, after_part2, "memory")
+    case("attack_sigint_ignored", attack_cell(full(), "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                              "while True:\n    pass", part_heading(full(), 3)),
+         preds, after_part2, "cell_timeout")
+
+    # files write_class cannot make: links to the solution and to the grader's predictions, a device
+    case("attack_symlinked_notebook", full(), None, set(auto), "failed")
+    ATTACK_FILES["attack_symlinked_notebook"] = lambda dest: (
+        (dest / f"{ASSIGNMENT}.ipynb").unlink(),
+        (dest / f"{ASSIGNMENT}.ipynb").symlink_to(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"),
+        (dest / "test_predictions.csv").symlink_to(Path(predictions).resolve()))
+    case("attack_dev_zero_predictions", full(), None, {F1_CELL})
+    ATTACK_FILES["attack_dev_zero_predictions"] = lambda dest: (dest / "test_predictions.csv").symlink_to("/dev/zero")
+
+    # untidy but honest
+    case("untidy_renamed_notebook", full(), preds, set())
+    ATTACK_FILES["untidy_renamed_notebook"] = lambda dest: (dest / f"{ASSIGNMENT}.ipynb").rename(
+        dest / f"{ASSIGNMENT} (1).ipynb")
+    nb = full()
+    extra = nbformat.from_dict(nb.cells[index_of(nb, "test_attention")])
+    extra.id, extra.source = extra.id + "-mine", "print('моя проверка')"
+    extra.metadata["nbgrader"]["grade_id"] = "test_mine"
+    nb.cells.insert(index_of(nb, "test_attention") + 1, extra)
+    case("untidy_timestamp_and_extra_cell", nb, preds, set())
+    ATTACK_FILES["untidy_timestamp_and_extra_cell"] = lambda dest: (dest / "timestamp.txt").write_text("вчера")
+    return cases
+
+
+def leftover_processes():
+    """Processes the demo's attacks started that are still alive (must be none)."""
+    return [p.pid for p in psutil.process_iter(["cmdline"]) if ORPHAN_MARKER in " ".join(p.info["cmdline"] or [])]
+
+
+# --- Attacks on the score itself (issue 10): none may earn a point that the work did not ------------
+
+# One cell each, added to the untouched release right after `import tests`: the kernel belongs to
+# the student, so each of these can make the notebook SHOW passing checks; the points come from the
+# grader's replay and F1, so every case must score 0.
+TAMPERING = {
+    "input_transformer": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])",
+    "display_hooks": ("import sys\n"
+                      "get_ipython().display_formatter.formatters['text/plain'].for_type(\n"
+                      "    object, lambda obj, p, cycle: p.text('2.5'))\n"
+                      "sys.displayhook = lambda value: print('✓ всё хорошо')"),
+    "custom_exc": ("get_ipython().set_custom_exc(\n"
+                   "    (BaseException,), lambda shell, etype, value, tb, tb_offset=None: print('✓ всё хорошо'))"),
+    "excepthook": "import sys\nsys.excepthook = lambda *args: print('✓ всё хорошо')",
+    "checkerror_patched": ("tests.CheckError = type('CheckError', (Exception,), {})\n"
+                           "tests._fail = lambda *args, **kwargs: None"),
+    "tests_in_sys_modules": ("import sys, types\n"
+                             "fake = types.ModuleType('tests')\n"
+                             "fake.__getattr__ = lambda name: (lambda *a, **k: print('✓ всё хорошо'))\n"
+                             "sys.modules['tests'] = fake\n"
+                             "tests = fake"),
+    "checks_replaced": ("for _name in tests.__all__:\n"
+                        "    setattr(tests, _name, lambda *a, **k: print('✓ все проверки пройдены'))"),
+    "torch_patched": ("import torch\n"
+                      "torch.allclose = lambda *a, **k: True\n"
+                      "torch.equal = lambda *a, **k: True\n"
+                      "torch.Tensor.abs = lambda self: self * 0"),
+    "labels_hunted": ("import glob, os\n"
+                      "_found = [p for p in glob.glob('../**/*.csv', recursive=True) + glob.glob('/work*/**/*answer*')\n"
+                      "          if os.path.isfile(p)]\n"
+                      "print(_found, os.environ.get('TASK3_GRADER_DATA'), os.environ.get('TASK3_ANSWER_KEY'))"),
+}
+
+# Written as the notebook's LAST cell: forged records of every check, claiming a pass with the seed
+# the kernel was given (a record must still replay against the grader's references).
+FORGED_RECORDS = """import json, os
+import numpy as np
+_dir = os.environ.get('TASK3_PROBE_DIR')
+if _dir:
+    os.makedirs(_dir, exist_ok=True)
+    for _name in tests.__all__:
+        _header = dict(version=1, check=_name, seed_offset=int(os.environ.get('TASK3_PROBE_SEED', '0')),
+                       args=[], kwargs=[], calls=[], end=dict(ok=True, message=''))
+        np.savez(os.path.join(_dir, _name + '.npz'),
+                 transcript=np.frombuffer(json.dumps(_header).encode(), dtype=np.uint8))
+print('✓ все проверки пройдены')"""
+
+
+def integrity_cases(src_nb, rel_nb, predictions, answer_key):
+    """{case: (notebook, predictions, failing grade ids)} for the attacks on the score."""
+    auto = {c["grade_id"] for c in nc.grade_cells(src_nb) if c["auto"]}
+    full = lambda: fill(nbformat.from_dict(rel_nb), src_nb)  # noqa: E731
+    preds = Path(predictions).read_bytes()
+    texts = pd.read_csv(answer_key, keep_default_na=False)["text"]
+    zero_preds = pd.DataFrame({"text": texts, "label": 0}).to_csv(index=False).encode()
+    cases = {}
+    for case, source in TAMPERING.items():
+        nb = nbformat.from_dict(rel_nb)
+        nb.cells.insert(index_of(nb, "import_tests") + 1, code_cell(source))
+        cases[f"tamper_{case}"] = (nb, None, auto)
+    nb = nbformat.from_dict(rel_nb)
+    nb.cells.append(code_cell(FORGED_RECORDS))
+    cases["tamper_forged_records"] = (nb, None, auto)
+
+    # a full solution whose F1 cell shows nothing, with all-zero predictions: the grader's F1 counts
+    nb = full()
+    nb.cells.insert(index_of(nb, "import_tests") + 1, code_cell("get_ipython().ast_node_interactivity = 'none'"))
+    cases["tamper_f1_cell_silenced"] = (nb, zero_preds, set())
+
+    # broken components whose checks are "protected" by patching what the check uses: only the
+    # broken component loses its points (restored right after its check, as tests_monkeypatched)
+    nb = full()
+    i = index_of(nb, "feedforward")
+    nb.cells[i].source += ("\n\n# сломанный FeedForward и «защита» от перечитывания tests\n"
+                           "import importlib\nimportlib.reload = lambda module, *a, **k: module\n"
+                           "_good_ff = FeedForward.forward\n"
+                           "FeedForward.forward = lambda self, embeddings: embeddings\n")
+    nb.cells.insert(index_of(nb, "test_feedforward") + 1, code_cell("FeedForward.forward = _good_ff"))
+    cases["tamper_reload_patched"] = (nb, preds, {"test_feedforward"})
+
+    nb = full()
+    i = index_of(nb, "attention")
+    nb.cells[i].source += ("\n\n# сломанное внимание, подменённый tests.py на диске и «всегда равные» тензоры\n"
+                           "_good_att = MultiHeadSelfAttention.forward\n"
+                           "MultiHeadSelfAttention.forward = lambda self, embeddings, attention_mask: embeddings\n"
+                           "try:\n"
+                           "    with open('tests.py', 'a') as _f:\n"
+                           "        _f.write('\\ntest_attention = lambda *a, **k: print(\"✓\")\\n')\n"
+                           "except OSError:\n"
+                           "    pass\n"
+                           "import torch\n"
+                           "_good_abs, torch.Tensor.abs = torch.Tensor.abs, lambda self: self * 0\n")
+    nb.cells.insert(index_of(nb, "test_attention") + 1, code_cell(
+        "MultiHeadSelfAttention.forward = _good_att\ntorch.Tensor.abs = _good_abs"))
+    cases["tamper_tests_file_and_torch"] = (nb, preds, {"test_attention"})
+    return cases
+
 
 def expected_score(src_nb, failing, f1_points):
     """Sum of the autograded cells' points except `failing`; the F1 cell is worth f1_points
@@ -188,6 +400,8 @@ def write_class(cases, submitted):
         nbformat.write(nb, str(dest / f"{ASSIGNMENT}.ipynb"))
         if preds is not None:
             (dest / "test_predictions.csv").write_bytes(preds)
+        if case in ATTACK_FILES:
+            ATTACK_FILES[case](dest)
 
 
 def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None, source_dir=SOURCE_DIR,
@@ -200,6 +414,8 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None,
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
     rel_nb = nc.read(Path(release_dir) / f"{ASSIGNMENT}.ipynb")
     cases = build_cases(src_nb, rel_nb, predictions, data, answer_key)
+    cases.update(build_attack_cases(src_nb, rel_nb, predictions, data))
+    cases.update(integrity_cases(src_nb, rel_nb, predictions, answer_key))
     if only:
         cases = {k: v for k, v in cases.items() if k in only}
     write_class(cases, submitted)
@@ -216,7 +432,12 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None,
                                   f1_value(cases[case][1], answer_key, out_dir))
         table.append(dict(submission=row["student"], expected=expected, actual=row["auto_total"],
                           status=row["status"], seconds=row["seconds"], reason=row["reason"],
-                          ok=abs(expected - row["auto_total"]) < 1e-6))
+                          ok=abs(expected - row["auto_total"]) < 1e-6
+                          and row["status"] == ATTACK_STATUS.get(case, row["status"])))
+    left = leftover_processes()
+    if left:
+        table.append(dict(submission="(процессы работ после проверки)", expected=0, actual=len(left),
+                          status="left", seconds=0, reason=str(left), ok=False))
     return table
 
 

@@ -1,6 +1,8 @@
 """Autograde every submission in submitted/<student>/task3_bert/ (`make autograde`).
 
     python -m coursekit.grading [--workers 2] [--students a,b] [--timeout 1200] [--cell-timeout 300]
+                                [--memory-gb 6] [--max-processes 256] [--max-file-mb 1024]
+                                [--max-submission-mb 100] [--no-sandbox]
 
 nbgrader cannot grade in parallel on one sqlite gradebook, so each submission is graded by its own
 `nbgrader autograde` + `nbgrader generate_feedback` processes in its own temporary course root
@@ -10,13 +12,21 @@ autograded/<student>/ and feedback/<student>/ are copied back; grades.csv gets o
 per-part and per-cell scores, total, status, reason, seconds. submitted/ is never written to (a
 hash of it is checked at the end).
 
-Kernel environment: NBGRADER_EXECUTION is set by nbgrader (no training), TASK3_DATA points at the
-student's data file (absolute path; no test labels), PYTHONWARNINGS=ignore. The answer key never
-reaches the kernel: the F1 cell's score is coursekit.answer_key.score() of the submitted
-test_predictions.csv, computed here, whatever the notebook printed.
-Statuses: ok; cell_timeout (a cell hit Execute.timeout and was interrupted); crashed (the kernel
-died: cells before the crash keep their points); failed (nbgrader gave up on the submission: 0);
-timeout (the whole submission ran past --timeout and was killed: 0).
+Each kernel runs in the sandbox of coursekit.sandbox (bubblewrap; --no-sandbox for trusted runs
+only). The submission is copied first (regular files only: symlinks, devices, FIFOs and files over
+--max-submission-mb are refused with a note in `reason`); the kernel works on the autograded copy.
+Kernel environment (`kernel_env`): NBGRADER_EXECUTION (nbgrader's, no training), TASK3_DATA (the
+data file as the kernel sees it), PYTHONWARNINGS=ignore, plus grade_all(kernel_env=...) whose
+values may use {kernel_dir} (the kernel's working directory as the kernel sees it; its host
+path is result['kernel_dir']), TASK3_PROBE_DIR/TASK3_PROBE_SEED (where and under which random seed
+the checks record their run). Points are decided outside the kernel: every check cell by the
+grader's replay of its record (coursekit.judge), the F1 cell by coursekit.answer_key.score() of the
+submitted test_predictions.csv against the answer key (never in the kernel's reach); the
+notebook's outputs are feedback only. `review` in grades.csv lists reasons for a human look.
+Statuses: ok; cell_timeout (a cell hit Execute.timeout: stopped); crashed (the kernel died);
+memory (over --memory-gb); processes (over --max-processes); timeout (the submission ran past
+--timeout) -- in all of these the cells before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
+submission folder not acceptable: 0); error (the grader itself failed on it: 0).
 """
 import argparse
 import concurrent.futures as cf
@@ -25,7 +35,9 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -39,11 +51,17 @@ import psutil
 
 from coursekit import ROOT
 from coursekit import answer_key as ak
+from coursekit import judge
 from coursekit import nbgrader_cells as nc
+from coursekit import sandbox
 from coursekit.release import ASSIGNMENT, SOURCE_DIR, stage_course, venv_env
 
 DEFAULT_DATA = ROOT / "data" / "task3_data.csv"
 F1_CELL = "test_f1"
+SANDBOX_DATA_DIR = Path("/data")  # where the kernel sees the data file
+KEPT = ("ok", "cell_timeout", "crashed", "memory", "processes", "timeout")  # statuses that keep earned points
+NO_SANDBOX_WARNING = "БЕЗ ПЕСОЧНИЦЫ (--no-sandbox): код работ выполнялся с правами проверяющего"
+LOGIN_RE = re.compile(r"[^\x00-\x1f\x7f/\\-][^\x00-\x1f\x7f/\\]*")
 
 
 def tree_hash(path):
@@ -105,42 +123,155 @@ def prepare(course_root, db, source_dir=SOURCE_DIR):
         raise RuntimeError(f"generate_assignment failed, see {log}:\n{Path(log).read_text()[-3000:]}")
 
 
-def grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout):
-    """Grade one submission in its own course root `work`; returns a result dict (no db merge)."""
+def refuse_login(student):
+    """Why a login cannot be graded ('' when it can): it becomes a path and a CSV cell."""
+    if student in (".", "..") or not LOGIN_RE.fullmatch(student):
+        return "логин не принят: начинается с '-' или содержит '/', '\\' или управляющий символ"
+    return ""
+
+
+def copy_submission(src, dest, max_bytes):
+    """Copy the submission's regular files and folders, never following a link; returns notes on
+    what was refused (symlinks, devices, FIFOs, sockets, files over max_bytes)."""
+    kinds = {stat.S_ISLNK: "символьная ссылка", stat.S_ISFIFO: "FIFO", stat.S_ISSOCK: "сокет",
+             stat.S_ISCHR: "устройство", stat.S_ISBLK: "устройство"}
+    notes = []
+    dest.mkdir(parents=True)
+    for dirpath, dirnames, filenames in os.walk(src):  # os.walk does not enter symlinked folders
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(src)
+            mode = os.lstat(path).st_mode
+            kind = next((k for test, k in kinds.items() if test(mode)), None)
+            if stat.S_ISDIR(mode):
+                (dest / rel).mkdir()
+            elif kind:
+                notes.append(f"{rel}: {kind}, не принят")
+            elif os.lstat(path).st_size > max_bytes:
+                notes.append(f"{rel}: больше {max_bytes >> 20} МиБ, не принят")
+            else:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                with os.fdopen(fd, "rb") as fin, open(dest / rel, "wb") as fout:
+                    shutil.copyfileobj(fin, fout)
+        dirnames[:] = [d for d in dirnames if stat.S_ISDIR(os.lstat(Path(dirpath) / d).st_mode)]
+    return notes
+
+
+def tidy(sub, grade_ids):
+    """Make an untidy but honest submission gradable; returns notes. A single notebook under
+    another name (the browser's 'task3_bert (1).ipynb') is renamed; an unparsable timestamp.txt
+    is dropped (nbgrader 0.9.6 fails on it); grade cells unknown to the source lose their nbgrader
+    metadata (they run as plain cells)."""
+    from nbgrader.utils import parse_utc
+    notes = []
+    nb_path = sub / f"{ASSIGNMENT}.ipynb"
+    others = sorted(sub.glob("*.ipynb"))
+    if not nb_path.exists() and len(others) == 1:
+        others[0].rename(nb_path)
+        notes.append(f"ноутбук «{others[0].name}» принят как {nb_path.name}")
+    stamp = sub / "timestamp.txt"
+    if stamp.exists():
+        try:
+            parse_utc(stamp.read_text(errors="replace").strip() or None)
+        except Exception:
+            stamp.unlink()
+            notes.append("timestamp.txt не разобран и не учтён")
+    try:
+        nb = nbformat.read(str(nb_path), as_version=4)
+    except Exception:
+        return notes  # nbgrader will say what is wrong with it
+    unknown = [c for c in nb.cells if nc.nbg(c).get("grade_id") and nc.nbg(c)["grade_id"] not in grade_ids]
+    for cell in unknown:
+        notes.append(f"лишняя ячейка проверки «{nc.nbg(cell)['grade_id'][:40]}» не учитывается")
+        del cell.metadata["nbgrader"]
+    if unknown:
+        nbformat.write(nb, str(nb_path))
+    return notes
+
+
+def grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout,
+              kernel_env=None, caps=None, use_sandbox=True, data=None, max_file_bytes=100 << 20,
+              answer_key=None):
+    """Grade one submission in its own course root `work`; returns a result dict (no db merge).
+    result['kernel_dir']: the kernel's writable working copy (host path; sandbox.WORKDIR inside).
+    The points of the check cells and of the F1 cell are decided here, outside the kernel
+    (coursekit.judge, coursekit.answer_key), and written into the worker's gradebook before the
+    feedback is generated; result['review'] lists reasons for a human look."""
     started = time.perf_counter()
     work = Path(work)
+    kernel_dir = work / "autograded" / student / ASSIGNMENT
+    result = dict(student=student, work=work, kernel_dir=kernel_dir, status="ok", reason="", graded=False)
+    notes = [] if use_sandbox else [NO_SANDBOX_WARNING]
+    if any(p.is_symlink() for p in (submission_dir.parent, submission_dir)):
+        result.update(status="refused", reason="папка работы — символьная ссылка, не принята",
+                      seconds=round(time.perf_counter() - started, 1))
+        return result
     shutil.copytree(template / "solutions", work / "solutions")
     shutil.copy(main_db, work / "gradebook.db")
-    shutil.copytree(submission_dir, work / "submitted" / student / ASSIGNMENT, symlinks=True)
-    log = work / "grading.log"
+    sub = work / "submitted" / student / ASSIGNMENT
+    notes += copy_submission(submission_dir, sub, max_file_bytes)
+    source_nb = nc.read(template / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    notes += tidy(sub, {nc.nbg(c).get("grade_id") for c in source_nb.cells} - {None})
+    result["f1"] = ak.score(sub / "test_predictions.csv", answer_key or ak.DEFAULT_KEY)
+    # each check in the kernel records its run under a seed and in a folder the submission cannot know
+    seed, probes = secrets.randbelow(2 ** 31 - 2) + 1, f".probes-{secrets.token_hex(8)}"
+    log, events = work / "grading.log", work / "events.jsonl"
+    env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout)})
+    seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
+    kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
+    kernel_env.update(TASK3_PROBE_DIR=str(Path(seen) / probes), TASK3_PROBE_SEED=str(seed))
+    if use_sandbox:
+        read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
+        if data is not None:
+            read_only[data] = SANDBOX_DATA_DIR / Path(data).name
+        env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, caps, read_only))
+    else:
+        env.update(kernel_env)
     extra = [f"--Execute.timeout={cell_timeout}"]
-    deadline = started + timeout
+    # the deadline stops the cells in time (points kept); this hard limit is the backstop
     rc = run(nbgrader_cmd(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work),
-             env, max(1, deadline - time.perf_counter()), log)
-    autograded = work / "autograded" / student / ASSIGNMENT
-    result = dict(student=student, work=work, status="ok", reason="")
+             env, timeout + 120, log)
+    ended = sandbox.events(events)
     if rc is None:
         result.update(status="timeout", reason=f"проверка дольше {timeout} с, процесс остановлен")
-    elif rc != 0 or not (autograded / f"{ASSIGNMENT}.ipynb").exists():
+    elif rc != 0 or not (kernel_dir / f"{ASSIGNMENT}.ipynb").exists():
         lines = log.read_text(errors="replace").splitlines()
         raised = [ln.strip() for ln in lines if re.match(r"\s*[\w.]*(Error|Exception)\b.*", ln)]
         result.update(status="failed", reason=(raised[-1] if raised else f"nbgrader rc={rc}")[:300])
     else:
-        nb = nbformat.read(str(autograded / f"{ASSIGNMENT}.ipynb"), as_version=4)
+        result["graded"] = True
+        nb = nbformat.read(str(kernel_dir / f"{ASSIGNMENT}.ipynb"), as_version=4)
         enames = [o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.get("output_type") == "error"]
-        if "KernelDied" in enames:
+        if ended:  # memory, timeout, a cell that ignored the interrupt: the first end counts
+            result.update(status=ended[0]["status"], reason=ended[0]["reason"] + "; баллы — за ячейки до этого")
+        elif "KernelDied" in enames:
             cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
                 o.get("ename") == "KernelDied" for o in c.get("outputs", [])))
             result.update(status="crashed", reason=f"ядро упало в ячейке {cell}; баллы — за ячейки до неё")
         elif "CellTimeoutError" in enames:
             result.update(status="cell_timeout", reason=f"ячейка дольше {cell_timeout} с прервана")
+        f1 = dict(points=result["f1"]["points"], message=f1_message(result["f1"]))
+        try:
+            submitted_nb = nc.read(sub / f"{ASSIGNMENT}.ipynb")
+        except Exception:  # nbgrader graded a fixed-up copy; scan that one
+            submitted_nb = nb
+        result["review"] = judge.judge_into_gradebook(
+            work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, kernel_dir / probes, seed, f1=f1)
         rc = run(nbgrader_cmd(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work),
-                 env, max(60, deadline - time.perf_counter()), log)
+                 env, 300, log)
         if rc != 0:
-            result["reason"] = (result["reason"] + "; " if result["reason"] else "") + "отзыв не создан"
+            notes.append("отзыв не создан")
+    result["reason"] = "; ".join(filter(None, [result["reason"], *notes]))
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def f1_message(f1):
+    """One line for the F1 cell's comment in the feedback."""
+    if not f1["ok"]:
+        return f"F1 на тесте не посчитана: {f1['reason']}; баллов 0"
+    return "; ".join([f"взвешенная F1 на тесте {f1['f1_weighted']:.4f}, баллов {f1['points']}", *f1["notes"]])
 
 
 def merge(result, main_db):
@@ -166,7 +297,7 @@ def merge(result, main_db):
             sub.timestamp = timestamp
         for grade in gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).grades:
             wgrade = next((g for g in wsub.grades if g.name == grade.name), None) if wsub else None
-            if result["status"] in ("ok", "cell_timeout", "crashed") and wgrade is not None:
+            if result["graded"] and result["status"] in KEPT and wgrade is not None:
                 grade.auto_score, grade.needs_manual_grade = wgrade.auto_score, wgrade.needs_manual_grade
             elif grade.cell.cell_type == "code":  # nbgrader gave up: autograded cells get 0
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
@@ -189,14 +320,23 @@ def copy_back(result):
         if dest.exists():
             shutil.rmtree(dest)
         if src.exists():
-            shutil.copytree(src, dest)
+            shutil.copytree(src, dest, symlinks=True)
+
+
+def csv_safe(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
               grader_data=None, out_csv=None, main_db=None, source_dir=SOURCE_DIR, copy_results=True,
-              verbose=True, answer_key=None):
-    """Grade the class; returns the list of rows written to grades.csv. `grader_data` is the old
-    name of `answer_key`."""
+              verbose=True, use_sandbox=True, caps=None, kernel_env=None, max_file_bytes=100 << 20,
+              answer_key=None):
+    """Grade the class; returns the list of rows written to grades.csv. `kernel_env`: extra
+    environment of the kernels (values may use {kernel_dir}); `caps`: see sandbox.CAPS;
+    `answer_key`: the test labels (`grader_data` is its old name), read only here."""
     submitted = Path(submitted or ROOT / "submitted").resolve()
     main_db = Path(main_db or ROOT / "gradebook.db").resolve()
     out_csv = Path(out_csv or ROOT / "grades.csv")
@@ -206,13 +346,19 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
     if not data.exists():
         raise SystemExit(f"нет файла данных {data}: make data")
     ak.read_key(answer_key)  # a missing or broken key stops here, before any grading
+    if use_sandbox:
+        sandbox.require_bwrap()
+    elif verbose:
+        print(f"ВНИМАНИЕ: {NO_SANDBOX_WARNING}", file=sys.stderr, flush=True)
     if students is None:
-        students = sorted(p.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}") if p.is_dir())
+        students = sorted(p.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}") if p.is_dir() or p.is_symlink())
     before = tree_hash(submitted)
-    env = venv_env(TASK3_DATA=data, PYTHONWARNINGS="ignore",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    for name in ("TASK3_ANSWER_KEY", "TASK3_GRADER_DATA"):  # never tell the kernel where the key is
-        env.pop(name, None)
+    # the answer key is never given to a kernel (nor mounted into its sandbox)
+    kernel_env = dict(TASK3_DATA=SANDBOX_DATA_DIR / data.name if use_sandbox else data,
+                      PYTHONWARNINGS="ignore", **(kernel_env or {}))
+    env = venv_env(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    for key in ("TASK3_DATA", "TASK3_GRADER_DATA", "TASK3_ANSWER_KEY", sandbox.CONFIG_ENV):
+        env.pop(key, None)
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
     cells = nc.grade_cells(src_nb)
     rows, started = [], time.perf_counter()
@@ -224,19 +370,28 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
         prepare(tmp / "template", main_db, source_dir)  # the assignment in the main gradebook
         t_prepare = time.perf_counter() - started
 
-        def job(student):
-            work = tmp / "work" / student
+        def job(slot, student):
+            work = tmp / "work" / str(slot)  # not the login: it may be anything
             work.mkdir(parents=True)
-            with lock:  # a consistent snapshot of the main gradebook
-                db_copy = tmp / f"{student}.db"
-                shutil.copy(main_db, db_copy)
-            result = grade_one(student, submitted / student / ASSIGNMENT, tmp / "template", db_copy, work,
-                               env, timeout, cell_timeout)
-            result["f1"] = ak.score(submitted / student / ASSIGNMENT / "test_predictions.csv", answer_key)
-            with lock:
-                scores = merge(result, main_db)
-                if copy_results:
-                    copy_back(result)
+            result = dict(student=student, work=work, kernel_dir=None, status="refused",
+                          reason=refuse_login(student), graded=False, seconds=0.0)
+            try:
+                if not result["reason"]:
+                    with lock:  # a consistent snapshot of the main gradebook
+                        db_copy = tmp / f"{slot}.db"
+                        shutil.copy(main_db, db_copy)
+                    result = grade_one(student, submitted / student / ASSIGNMENT, tmp / "template", db_copy,
+                                       work, env, timeout, cell_timeout, kernel_env, caps, use_sandbox, data,
+                                       max_file_bytes, answer_key)
+                scores = {}
+                with lock:
+                    if result["status"] != "refused":
+                        scores = merge(result, main_db)
+                        if copy_results:
+                            copy_back(result)
+            except Exception as exc:  # one submission never stops the batch
+                result.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300], graded=False)
+                scores = {}
             row = dict(student=student)
             for part in sorted({c["part"] for c in cells}, key=str):
                 row[f"part{part}"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells
@@ -246,25 +401,33 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
             row["auto_total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["auto"]), 4)
             row["total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells), 4)
             row["needs_manual"] = sum(1 for c in cells if not c["auto"] and scores.get(c["grade_id"]) is None)
+            f1 = result.get("f1") or dict(f1_weighted="", reason="", notes=[])
             row.update(status=result["status"], reason=result["reason"], seconds=result["seconds"],
-                       test_f1_weighted=result["f1"]["f1_weighted"],
-                       f1_notes="; ".join(filter(None, [result["f1"]["reason"], *result["f1"]["notes"]])))
+                       review="; ".join(result.get("review", [])), test_f1_weighted=f1["f1_weighted"],
+                       f1_notes="; ".join(filter(None, [f1["reason"], *f1["notes"]])))
+            job.results[student] = result
             if verbose:
-                print(f"{student:<28} {row['auto_total']:>6} {row['status']:<12} {row['seconds']:>6.1f} с "
+                shown = "".join(ch if ch.isprintable() else "?" for ch in student)
+                print(f"{shown:<28} {row['auto_total']:>6} {row['status']:<12} {row['seconds']:>6.1f} с "
                       f"{row['reason']}", flush=True)
             return row
 
+        job.results = {}
         with cf.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            rows = list(pool.map(job, students))
+            rows = list(pool.map(job, range(len(students)), students))
+        grade_all.last_results = job.results
     wall = time.perf_counter() - started
-    if tree_hash(submitted) != before:
-        raise RuntimeError("submitted/ changed during grading")
+    changed = tree_hash(submitted) != before
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     with open(out_csv, "w", newline="") as f:
         fields = list(rows[0]) if rows else ["student"]
-        writer = csv.DictWriter(f, fieldnames=fields)
+        for row in rows:  # a refused login's row lacks the score columns
+            fields += [k for k in row if k not in fields]
+        writer = csv.DictWriter(f, fieldnames=fields, restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)
+    if changed:
+        raise RuntimeError(f"submitted/ changed during grading (grades were written to {out_csv})")
     if verbose:
         per = [r["seconds"] for r in rows]
         print(f"проверено работ: {len(rows)}, воркеров: {workers}, всего {wall:.1f} с "
@@ -285,10 +448,23 @@ def main(argv=None):
     parser.add_argument("--answer-key", "--grader-data", type=Path, dest="answer_key",
                         help=f"test labels for F1 (default TASK3_ANSWER_KEY or {ak.DEFAULT_KEY.relative_to(ROOT)})")
     parser.add_argument("--out", type=Path, default=ROOT / "grades.csv")
+    parser.add_argument("--memory-gb", type=float, default=sandbox.CAPS["memory"] / sandbox.GiB,
+                        help="memory of one submission's kernel and its children")
+    parser.add_argument("--max-processes", type=int, default=sandbox.CAPS["processes"],
+                        help="processes and threads of one submission")
+    parser.add_argument("--max-file-mb", type=int, default=sandbox.CAPS["file_size"] // sandbox.MiB,
+                        help="largest file a kernel may write")
+    parser.add_argument("--max-submission-mb", type=int, default=100,
+                        help="larger submitted files are refused")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run kernels without bubblewrap: trusted submissions only")
     args = parser.parse_args(argv)
     students = args.students.split(",") if args.students else None
+    caps = dict(memory=int(args.memory_gb * sandbox.GiB), processes=args.max_processes,
+                file_size=args.max_file_mb * sandbox.MiB)
     grade_all(args.submitted, students, args.workers, args.timeout, args.cell_timeout, args.data,
-              out_csv=args.out, answer_key=args.answer_key)
+              out_csv=args.out, use_sandbox=not args.no_sandbox, caps=caps,
+              max_file_bytes=args.max_submission_mb * sandbox.MiB, answer_key=args.answer_key)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,21 @@
 """nbgrader cells of the source notebook (grade cells, points, parts, solution regions) and the two
 small preprocessors that nbgrader_config.py plugs into autograde."""
+import json
+import os
 import re
+import time
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer
 
+from coursekit import sandbox
+
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+DEADLINE_ENV = "TASK3_DEADLINE"
 PART_RE = re.compile(r"^##\s+(Часть\s+(\d+)|Бонус)", re.M)
 
 
@@ -89,36 +96,146 @@ def error_output(ename, evalue):
                         traceback=[f"{ename}: {evalue}"])
 
 
+KEEP_CHARS = 1000  # what is left of an error or execute_result output over the limit
+CUT_NOTE = "\n... вывод обрезан ...\n"
+
+
+def shrink(out, left):
+    """`out` cut to about `left` characters of JSON; None when it is to be dropped. Error outputs
+    and the text/plain of an execute_result are always kept (shortened): nbgrader gives full
+    points to a grade cell without them."""
+    if out.output_type == "stream":
+        if left <= 0:
+            return None
+        if len(out.text) > left:
+            out.text = out.text[:left] + CUT_NOTE
+        return out
+    if out.output_type == "error":
+        out.evalue = out.evalue[:KEEP_CHARS]
+        if len(json.dumps(out.traceback)) > max(left, KEEP_CHARS):
+            out.traceback = [line[:KEEP_CHARS] for line in out.traceback[-5:]]
+        return out
+    if size(out) <= left:
+        return out
+    if out.output_type == "execute_result":
+        out.data = {"text/plain": str(out.get("data", {}).get("text/plain", ""))[:KEEP_CHARS]}
+        out.metadata = {}
+        return out
+    return None
+
+
+def size(out):
+    """Characters of an output (cheap: no JSON of a 50 MB output)."""
+    if out.output_type == "stream":
+        return len(out.text)
+    parts = list(out.get("data", {}).values()) + [out.get("evalue", ""), *out.get("traceback", [])]
+    parts.append(out.get("metadata", {}))
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in parts) + 100
+
+
+def cut_note(kind):
+    return NotebookNode(output_type="stream", name="stdout", text=f"... {kind} вывод удалён: слишком большой ...\n")
+
+
 class SafeExecute(Execute):
-    """nbgrader's Execute that survives a dead kernel: the cells executed before the crash keep
-    their outputs (and their points); the crashing cell and every code cell after it get an error
-    output, so grade cells after the crash score 0 instead of the whole submission being dropped."""
+    """nbgrader's Execute that survives a dead or stuck kernel and a hostile one.
+
+    * Dead kernel: the cells executed before the crash keep their outputs (and their points); the
+      crashing cell and every code cell after it get an error output, so grade cells after the
+      crash score 0 instead of the whole submission being dropped.
+    * A cell the interrupt does not stop (SIGINT ignored, KeyboardInterrupt swallowed): nbclient
+      raises "Timeout waiting for IOPub"; the kernel is stopped, the cell gets CellTimeoutError
+      and later cells are marked as not executed (cell_timeout, earlier points kept).
+    * MemoryError (the sandbox's address-space cap) and the submission's deadline (DEADLINE_ENV,
+      epoch seconds: no cell runs past it) end the submission the same way, noted in the events
+      file for the grader.
+    * Outputs kept while executing are capped per cell (`max_output_chars`), so the grader's
+      memory does not grow with what the kernel prints.
+    Inside the sandbox (coursekit.sandbox.CONFIG_ENV set) kernels start in bubblewrap."""
+
+    max_output_chars = Integer(2_000_000, help="output characters kept per cell while executing").tag(config=True)
+    # after the execute reply, the idle message may lag behind big outputs; only past this is the
+    # kernel taken as stuck (nbclient's default 4 s stopped a busy but honest kernel)
+    iopub_timeout = Integer(30).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        if os.environ.get(sandbox.CONFIG_ENV):
+            kwargs.setdefault("kernel_manager_class", sandbox.SandboxKernelManager)
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._dead = None
+        self._dead, self._used = None, {}
         return super().preprocess(nb, resources, km)
+
+    def _deadline(self):
+        return float(os.environ.get(DEADLINE_ENV) or 0)
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if self._deadline():  # no cell runs past the submission's deadline
+            left = max(1, int(self._deadline() - time.time()))
+            timeout = min(timeout or left, left)
+        return timeout
+
+    def output(self, outs, msg, display_id, cell_index):
+        n = len(outs)
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or len(outs) == n:
+            return out
+        left = self.max_output_chars - self._used.get(cell_index, 0)
+        kept = shrink(out, left)
+        if kept is None:
+            outs.pop()
+            ids = self._display_id_map.get(display_id, {}).get(cell_index, [])
+            if n in ids:  # a later update_display_data must not land on another output
+                ids.remove(n)
+            if left > 0:
+                outs.append(cut_note(out.output_type))
+        self._used[cell_index] = self._used.get(cell_index, 0) + size(kept if kept is not None else out)
+        return kept
+
+    def _end(self, index, status, reason):
+        """Stop the kernel (all the sandbox with it); later code cells are marked as not run."""
+        sandbox.note(status, reason)
+        self._dead = (index, reason)
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception as exc:  # already dead: nothing to stop
+            self.log.warning("stopping the kernel: %s", exc)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._dead is not None:
-            cell.outputs = [error_output(
-                "KernelDied", f"ячейка не выполнялась: ядро упало в ячейке {self._dead}")]
+            cell.outputs = [error_output("KernelDied", f"ячейка не выполнялась: {self._dead[1]} (ячейка {self._dead[0]})")]
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._dead = index
+            self._dead = (index, "ядро упало")
             self.log.error("Kernel died in cell %s; later cells are marked as failed", index)
             cell.outputs = list(cell.get("outputs", [])) + [error_output(
                 "KernelDied", "ядро Python упало при выполнении этой ячейки")]
             return cell, resources
+        except CellTimeoutError:  # interrupted but still busy: stop it, keep what was earned
+            cell.outputs = list(cell.get("outputs", [])) + [error_output(
+                "CellTimeoutError", "ячейка не остановилась по прерыванию; ядро остановлено")]
+            self._end(index, "cell_timeout", "ячейка не остановилась по таймауту")
+            return cell, resources
+        enames = {o.get("ename") for o in cell.outputs if o.get("output_type") == "error"}
+        if self._deadline() and time.time() >= self._deadline() and "CellTimeoutError" in enames:
+            self._end(index, "timeout", "у работы кончилось время")
+        elif "MemoryError" in enames:
+            self._end(index, "memory", "работе не хватило памяти (лимит песочницы)")
+        return cell, resources
 
 
 class LimitOutputChars(NbGraderPreprocessor):
-    """Cut stream outputs to `max_chars` characters per cell (LimitOutput counts lines only)."""
+    """Cut every cell's outputs to `max_chars` characters (LimitOutput counts stream lines only):
+    streams are shortened, display_data/execute_result of any MIME type (HTML, images, JSON)
+    over the limit are dropped or reduced to a short text/plain, error outputs are kept."""
 
-    max_chars = Integer(100_000, help="max characters of stream output per cell").tag(config=True)
+    max_chars = Integer(100_000, help="max characters of output per cell").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or self.max_chars < 0:
@@ -126,13 +243,13 @@ class LimitOutputChars(NbGraderPreprocessor):
         left = self.max_chars
         outputs = []
         for out in cell.outputs:
-            if out.output_type == "stream":
-                if left <= 0:
-                    continue
-                if len(out.text) > left:
-                    out.text = out.text[:left] + "\n... вывод обрезан ...\n"
-                left -= len(out.text)
-            outputs.append(out)
+            kept = shrink(out, left)
+            if kept is None:
+                if left > 0 and out.output_type != "stream":
+                    outputs.append(cut_note(out.output_type))
+                continue
+            left -= size(kept)
+            outputs.append(kept)
         cell.outputs = outputs
         return cell, resources
 

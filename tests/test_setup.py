@@ -29,3 +29,11 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make demo" in readme and "make test" in readme
     assert re.search(r"^make test$", ci, re.M)
+
+
+def test_setup_installs_bubblewrap_and_names_it_like_the_grader():
+    from coursekit.sandbox import BWRAP_MISSING
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"BWRAP_HINT := {BWRAP_MISSING}\n" in makefile
+    assert re.search(r"^setup: .*\bbwrap\b", makefile, re.M), "make setup must install bubblewrap"
+    assert re.search(r"^autograde: setup\n\t@command -v bwrap .*BWRAP_HINT", makefile, re.M)

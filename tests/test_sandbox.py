@@ -1,0 +1,375 @@
+"""The grading sandbox holds against hostile submissions (coursekit.sandbox, coursekit.grading).
+
+A tiny assignment (two 1-point grade cells, no torch) is graded in one batch of attackers and
+victims, so every attack class costs seconds: tampering with others and with the grader, leaks,
+resource exhaustion, escapes via symlinks, killing the batch, hangs, untidy submissions, logins.
+Each attacker writes what it saw and what it could do into report.json in its working copy.
+"""
+import csv
+import hashlib
+import json
+import os
+import shutil
+import struct
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from coursekit import ROOT, sandbox
+from coursekit import nbgrader_cells as nc
+from coursekit.grading import copy_submission, csv_safe, grade_all, refuse_login, tree_hash
+from coursekit.release import ASSIGNMENT
+
+MiB = 1 << 20
+CAPS = dict(memory=1 << 30, processes=64, file_size=16 * MiB)
+MARKER = "sandbox_test_orphan_marker"
+
+
+def grade_meta(grade_id, points=None, solution=False):
+    meta = dict(grade=points is not None, grade_id=grade_id, locked=not solution, schema_version=3,
+                solution=solution, task=False)
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def source_notebook():
+    """## Часть 1; answer (solution); test_a (1 pt); extra (solution: attacks go here); test_b (1 pt:
+    the submission's own test_predictions.csv holds 42)."""
+    new = nbformat.v4
+    nb = new.new_notebook(cells=[
+        new.new_markdown_cell("## Часть 1"),
+        new.new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", metadata=grade_meta("answer", solution=True)),
+        new.new_code_cell("import tests\nassert tests.ok() and answer == 42", metadata=grade_meta("test_a", 1)),
+        new.new_code_cell("### BEGIN SOLUTION\npass\n### END SOLUTION", metadata=grade_meta("extra", solution=True)),
+        new.new_code_cell("assert open('test_predictions.csv').read().strip() == '42'", metadata=grade_meta("test_b", 1)),
+    ])
+    nb.metadata["kernelspec"] = dict(name="python3", display_name="Python 3", language="python")
+    return nb
+
+
+def student(extra="pass", answer="answer = 42"):
+    nb = source_notebook()
+    nb.cells[1].source, nb.cells[3].source = answer, extra
+    return nb
+
+
+REPORT = """
+import json, os
+report = {}
+def attempt(name, fn):
+    try:
+        fn()
+        report[name] = 'done'
+    except BaseException as exc:
+        report[name] = type(exc).__name__
+def save():
+    json.dump(report, open('report.json', 'w'))
+"""
+
+
+def attacks(paths):
+    """{login: (notebook source of the 'extra' cell, expected auto score, expected status)}."""
+    p = {k: str(v) for k, v in paths.items()}
+    spy = REPORT + f"""
+import ctypes, glob, socket, signal
+report['uid'] = os.getuid()
+report['root'] = sorted(os.listdir('/'))
+report['cwd_files'] = sorted(f for f in os.listdir('.') if not f.startswith(('.', '__')))
+report['pids'] = sorted(int(x) for x in os.listdir('/proc') if x.isdigit())
+report['env'] = sorted(os.environ)
+report['visible'] = [x for x in {json.dumps(list(p.values()))} if os.path.exists(x)]
+report['grader_tmp'] = glob.glob('/tmp/task3_grading*') + glob.glob('/tmp/pytest-of-*')
+attempt('read_labels', lambda: open({p['labels']!r}).read())
+attempt('write_config', lambda: open({p['config']!r}, 'a').write('#'))
+attempt('write_tests', lambda: open('tests.py', 'a').write('def ok(): return False'))
+attempt('write_data', lambda: open(os.environ['TASK3_DATA'], 'a').write('x'))
+attempt('net', lambda: socket.create_connection(('1.1.1.1', 53), timeout=2))
+libc = ctypes.CDLL(None, use_errno=True)
+report['ptrace'] = (libc.ptrace(0, 0, 0, 0), ctypes.get_errno())  # PTRACE_TRACEME
+fd = libc.inotify_init1(0)
+report['inotify'] = (fd, libc.inotify_add_watch(fd, b'.', 2) if fd >= 0 else -1, ctypes.get_errno())
+report['unshare'] = (libc.unshare(0x10000000), ctypes.get_errno())  # CLONE_NEWUSER
+for pid in report['pids']:
+    if pid != os.getpid():
+        attempt(f'kill_{{pid}}', lambda: os.kill(pid, signal.SIGKILL))
+save()
+"""
+    tamper = REPORT + f"""
+import glob, subprocess, sys
+victims = glob.glob('/tmp/task3_grading*/work/*/autograded/*/{ASSIGNMENT}/test_predictions.csv')
+victims += glob.glob({p['submitted']!r} + '/*/{ASSIGNMENT}/test_predictions.csv')
+report['victims_seen'] = victims
+for name in ('gradebook', 'main_db', 'config', 'grading_py'):
+    attempt(name, append({{'gradebook': {p['main_db']!r}, 'main_db': {p['main_db']!r},
+                           'config': {p['config']!r}, 'grading_py': {p['grading_py']!r}}}[name]))
+# a detached child that keeps emptying other students' predictions (outlived the kernel before)
+code = "import glob, time\\nwhile True:\\n    for f in glob.glob('/tmp/task3_grading*/work/*/autograded/*/*/test_predictions.csv'): open(f, 'w').close()\\n    time.sleep(0.2)"
+subprocess.Popen([sys.executable, '-c', code, '{MARKER}'], start_new_session=True)
+save()
+""".replace("append(", "(lambda path: lambda: open(path, 'a').write('#'))(")
+    cases = {
+        "victim": ("pass", 2, "ok"),
+        "spy": (spy, 2, "ok"),
+        "tamper": (tamper, 2, "ok"),
+        "memory_big": ("x = bytearray(10 << 30)", 1, "memory"),
+        "memory_children": ("import subprocess, sys\n"
+                            "hog = 'import time; x = bytearray(600 << 20); time.sleep(30)'\n"
+                            "ps = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(3)]\n"
+                            "[p.wait() for p in ps]", 1, "memory"),
+        "fork_bomb": (REPORT + "import subprocess, sys\nprocs = []\n"
+                      "def spawn():\n    for _ in range(200):\n"
+                      f"        procs.append(subprocess.Popen(['sh', '-c', 'sleep 60', '{MARKER}']))\n"
+                      "attempt('spawn', spawn)\nreport['spawned'] = len(procs)\n[p.kill() for p in procs]\nsave()",
+                      # a root grader: RLIMIT_NPROC does not bind (uid maps to root), the watchdog stops it
+                      *((1, "processes") if os.geteuid() == 0 else (2, "ok"))),
+        "big_file": (REPORT + "attempt('write', lambda: open('big.bin', 'wb').write(b'0' * (32 << 20)))\n"
+                     "report['size'] = os.path.getsize('big.bin')\nsave()", 2, "ok"),
+        "sigint_ignored": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", 1, "cell_timeout"),
+        "interrupt_swallowed": ("while True:\n    try:\n        while True:\n            pass\n    except:\n        pass", 1, "cell_timeout"),
+        "kill_all": ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+                     "os.kill(0, signal.SIGKILL)", 1, "crashed"),
+        "huge_display": ("from IPython.display import HTML, display\n"
+                         "display(HTML('<pre>' + 'x' * 30_000_000 + '</pre>'))\n"
+                         "display({'image/png': 'A' * 5_000_000}, raw=True)\n42", 2, "ok"),
+        "symlinks": ("pass", 1, "ok"),  # predictions refused (symlink): test_b fails
+        "renamed": ("pass", 2, "ok"),
+        "bad_timestamp": ("pass", 2, "ok"),
+        "extra_grade_cell": ("pass", 2, "ok"),
+        "=2+5": ("pass", 2, "ok"),
+        "-rf": ("pass", 0, "refused"),
+    }
+    return cases
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sandbox")
+    source = tmp / "solutions" / ASSIGNMENT
+    source.mkdir(parents=True)
+    nbformat.write(source_notebook(), str(source / f"{ASSIGNMENT}.ipynb"))
+    (source / "tests.py").write_text("def ok():\n    return True\n")
+    data, labels = tmp / "data.csv", tmp / "labels.csv"
+    data.write_text("text,label,split\n")
+    labels.write_text("secret answer key\n")
+    submitted = tmp / "submitted"
+    paths = dict(config=ROOT / "nbgrader_config.py", grading_py=ROOT / "coursekit" / "grading.py",
+                 source=source, labels=labels, main_db=tmp / "gradebook.db", submitted=submitted, tmp=tmp)
+    cases = attacks(paths)
+    for login, (extra, _, _) in cases.items():
+        sub = submitted / login / ASSIGNMENT
+        sub.mkdir(parents=True)
+        nbformat.write(student(extra), str(sub / f"{ASSIGNMENT}.ipynb"))
+        (sub / "test_predictions.csv").write_text("42\n")
+    sym = submitted / "symlinks" / ASSIGNMENT
+    (sym / "test_predictions.csv").unlink()
+    (sym / "test_predictions.csv").symlink_to(labels)
+    (sym / "runs").symlink_to(tmp)
+    (sym / "zero.csv").symlink_to("/dev/zero")
+    os.mkfifo(sym / "fifo")
+    (sym / "huge.bin").write_bytes(b"0" * (2 * MiB))
+    renamed = submitted / "renamed" / ASSIGNMENT
+    (renamed / f"{ASSIGNMENT}.ipynb").rename(renamed / f"{ASSIGNMENT} (1).ipynb")
+    (submitted / "bad_timestamp" / ASSIGNMENT / "timestamp.txt").write_text("вчера вечером")
+    nb = student()
+    nb.cells.insert(2, nbformat.v4.new_code_cell("print('моя проверка')", metadata=grade_meta("test_mine", 5)))
+    nbformat.write(nb, str(submitted / "extra_grade_cell" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+    hashes = {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in (paths["config"], paths["grading_py"])}
+    before = tree_hash(submitted)
+    os.environ["TASK3_KEEP_WORK"] = "1"  # keep the workers' folders: the reports are read from there
+    started = time.time()
+    try:
+        rows = grade_all(submitted, workers=2, timeout=300, cell_timeout=5, data=data, grader_data=labels,
+                         out_csv=tmp / "grades.csv", main_db=paths["main_db"], source_dir=source,
+                         copy_results=False, verbose=False, caps=CAPS, max_file_bytes=1 * MiB)
+    finally:
+        del os.environ["TASK3_KEEP_WORK"]
+    results = grade_all.last_results
+    reports = {}
+    for login, result in results.items():
+        report = Path(result["kernel_dir"] or "/nonexistent") / "report.json"
+        reports[login] = json.loads(report.read_text()) if report.exists() else None
+    print({r["student"]: r["seconds"] for r in rows})
+    yield dict(rows={r["student"]: r for r in rows}, cases=cases, reports=reports, paths=paths, hashes=hashes,
+               before=before, submitted=submitted, tmp=tmp, results=results, seconds=time.time() - started)
+    work = {Path(r["work"]).parent.parent for r in results.values()}
+    for w in work:
+        if w.name.startswith("task3_grading_keep_"):
+            shutil.rmtree(w, ignore_errors=True)
+
+
+def test_every_submission_gets_its_expected_score_and_status(batch):
+    wrong = []
+    for login, (_, score, status) in batch["cases"].items():
+        row = batch["rows"][login]
+        if abs(float(row["auto_total"]) - score) > 1e-9 or row["status"] != status:
+            wrong.append(f"{login}: {row['auto_total']} {row['status']} ({row['reason']}), "
+                         f"ожидалось {score} {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_kernel_sees_only_its_copy(batch):
+    spy = batch["reports"]["spy"]
+    assert spy is not None, batch["rows"]["spy"]
+    assert spy["uid"] == sandbox.NOBODY
+    assert spy["visible"] == [], f"видно ядру: {spy['visible']}"
+    assert spy["grader_tmp"] == [], spy["grader_tmp"]
+    assert "tests.py" in spy["cwd_files"], spy["cwd_files"]
+    assert set(spy["cwd_files"]) <= {f"{ASSIGNMENT}.ipynb", "test_predictions.csv", "tests.py"}, spy["cwd_files"]
+    assert max(spy["pids"]) < 20, f"чужие процессы видны: {spy['pids']}"
+    assert set(spy["env"]) <= {"PATH", "HOME", "USER", "LOGNAME", "LANG", "MPLCONFIGDIR", "JPY_PARENT_PID",
+                               "TASK3_DATA", "PYTHONWARNINGS", "NBGRADER_EXECUTION", "PWD", "CLICOLOR",
+                               "CLICOLOR_FORCE", "FORCE_COLOR", "GIT_PAGER", "PAGER", "TERM", "MPLBACKEND",
+                               "PYDEVD_USE_FRAME_EVAL"}, spy["env"]
+    assert "TASK3_GRADER_DATA" not in spy["env"]
+
+
+def test_grader_and_course_cannot_be_read_or_written(batch):
+    spy, tamper = batch["reports"]["spy"], batch["reports"]["tamper"]
+    for name in ("read_labels", "write_config", "write_tests", "write_data", "net"):
+        assert spy[name] != "done", name
+    assert spy["ptrace"][0] == -1 and spy["ptrace"][1] == 1, "ptrace должен быть запрещён (EPERM)"
+    assert spy["inotify"][0] == -1 and spy["inotify"][2] == 1, "inotify должен быть запрещён (EPERM)"
+    assert spy["unshare"][0] == -1
+    for name in ("main_db", "config", "grading_py"):
+        assert tamper[name] != "done", name
+    assert "worker_db" not in tamper  # no other worker's gradebook is even visible
+    for path, digest in batch["hashes"].items():
+        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == digest, f"{path} изменён"
+
+
+def test_victims_keep_their_scores_and_submitted_is_intact(batch):
+    assert batch["reports"]["tamper"]["victims_seen"] == []
+    assert float(batch["rows"]["victim"]["auto_total"]) == 2
+    assert tree_hash(batch["submitted"]) == batch["before"]
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{batch['paths']['main_db']}") as gb:  # readable, scores as in the csv
+        for login, row in batch["rows"].items():
+            if row["status"] != "refused":
+                nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, login)
+                assert sum(g.auto_score or 0 for g in nb.grades) == float(row["auto_total"]), login
+
+
+def test_resource_caps(batch):
+    rows, reports = batch["rows"], batch["reports"]
+    assert "памяти" in rows["memory_big"]["reason"] and "памяти" in rows["memory_children"]["reason"]
+    if os.geteuid() == 0:
+        assert "процессов" in rows["fork_bomb"]["reason"], rows["fork_bomb"]
+    else:
+        assert reports["fork_bomb"]["spawn"] == "BlockingIOError", reports["fork_bomb"]
+        assert reports["fork_bomb"]["spawned"] < CAPS["processes"]
+    assert reports["big_file"]["write"] == "OSError" and reports["big_file"]["size"] <= CAPS["file_size"]
+    for login in ("sigint_ignored", "interrupt_swallowed"):
+        assert "таймаут" in rows[login]["reason"], rows[login]
+
+
+def test_no_process_of_the_run_is_left(batch):
+    time.sleep(1)
+    work = str(batch["tmp"])
+    left = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if MARKER in cmd or work in cmd or "task3_grading_keep_" in cmd and "bwrap" in cmd:
+            left.append(f"{p.pid}: {cmd[:200]}")
+    assert not left, "\n".join(left)
+
+
+def test_symlinks_devices_fifos_and_big_files_are_refused(batch):
+    reason = batch["rows"]["symlinks"]["reason"]
+    for name in ("test_predictions.csv", "runs", "zero.csv", "fifo", "huge.bin"):
+        assert name in reason, (name, reason)
+    assert "символьная ссылка" in reason and "FIFO" in reason and "МиБ" in reason
+
+
+def test_feedback_stays_small_whatever_is_displayed(batch):
+    nb_path = Path(batch["results"]["huge_display"]["kernel_dir"]) / f"{ASSIGNMENT}.ipynb"
+    assert nb_path.stat().st_size < 500_000, nb_path.stat().st_size
+
+
+def test_untidy_submissions_are_graded_with_a_note(batch):
+    rows = batch["rows"]
+    assert "task3_bert (1).ipynb" in rows["renamed"]["reason"]
+    assert "timestamp.txt" in rows["bad_timestamp"]["reason"]
+    assert "test_mine" in rows["extra_grade_cell"]["reason"]
+
+
+def test_logins_and_csv_injection(batch):
+    with open(batch["tmp"] / "grades.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert "'=2+5" in rows and "'-rf" in rows
+    assert rows["'-rf"]["status"] == "refused"
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in rows.values() for v in r.values())
+
+
+# --- fast unit checks ------------------------------------------------------------------------------
+
+def test_seccomp_filter_checks_arch_and_denies_ptrace_and_inotify():
+    for machine in ("x86_64", "aarch64"):
+        prog = sandbox.seccomp_filter(machine)
+        insns = [struct.unpack("=HBBI", prog[i:i + 8]) for i in range(0, len(prog), 8)]
+        assert insns[0] == (0x20, 0, 0, 4) and insns[1][3] == sandbox.AUDIT_ARCH[machine]
+        ks = {k for code, _, _, k in insns if code == 0x15}
+        assert {sandbox.DENIED[machine]["ptrace"], sandbox.DENIED[machine]["inotify_add_watch"]} <= ks
+        assert insns[-4:] == [(6, 0, 0, 0x7FFF0000), (6, 0, 0, 0x50001), (6, 0, 0, 0x50026), (6, 0, 0, 0x80000000)]
+        for i, (code, jt, jf, _) in enumerate(insns[:-4]):  # every jump lands inside the program
+            assert i + 1 + max(jt, jf) < len(insns)
+
+
+def test_logins_refused():
+    for bad in ("-rf", "a/b", "a\\b", "a\x1bb", "..", ".", "a\nb"):
+        assert refuse_login(bad), bad
+    for good in ("ivanov", "=2+5", "Пётр", "a.b"):
+        assert not refuse_login(good), good
+    assert csv_safe("=2+5") == "'=2+5" and csv_safe("@x") == "'@x" and csv_safe(3) == 3
+
+
+def test_copy_submission_never_follows(tmp_path):
+    src = tmp_path / "src"
+    (src / "d").mkdir(parents=True)
+    (src / "ok.txt").write_text("ok")
+    (src / "d" / "in.txt").write_text("in")
+    (src / "link").symlink_to("/etc/hostname")
+    (src / "dlink").symlink_to(tmp_path)
+    notes = copy_submission(src, tmp_path / "dest", 1 * MiB)
+    assert sorted(p.relative_to(tmp_path / "dest").as_posix() for p in (tmp_path / "dest").rglob("*")) == \
+        ["d", "d/in.txt", "ok.txt"]
+    assert len(notes) == 2
+
+
+def test_output_limit_covers_every_mime_type():
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        out("display_data", data={"text/html": "x" * 300_000}),
+        out("display_data", data={"image/png": "A" * 300_000}),
+        out("execute_result", data={"text/plain": "1.5", "text/html": "y" * 300_000}, execution_count=1),
+        out("error", ename="AssertionError", evalue="e" * 10_000, traceback=["t" * 10_000] * 50),
+        out("stream", name="stdout", text="s" * 300_000),
+    ])
+    limiter = nc.LimitOutputChars()
+    limiter.max_chars = 100_000
+    cell, _ = limiter.preprocess_cell(cell, {}, 0)
+    assert len(json.dumps(cell.outputs)) < 150_000
+    kinds = [o.output_type for o in cell.outputs]
+    assert "error" in kinds and "execute_result" in kinds  # never dropped: they decide the points
+    result = next(o for o in cell.outputs if o.output_type == "execute_result")
+    assert result.data == {"text/plain": "1.5"}
+
+
+def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
+    source = tmp_path / "solutions" / ASSIGNMENT
+    source.mkdir(parents=True)
+    nbformat.write(source_notebook(), str(source / f"{ASSIGNMENT}.ipynb"))
+    (source / "tests.py").write_text("def ok():\n    return True\n")
+    sub = tmp_path / "submitted" / "trusted" / ASSIGNMENT
+    sub.mkdir(parents=True)
+    nbformat.write(student(), str(sub / f"{ASSIGNMENT}.ipynb"))
+    (sub / "test_predictions.csv").write_text("42\n")
+    (tmp_path / "data.csv").write_text("text,label,split\n")
+    rows = grade_all(tmp_path / "submitted", workers=1, timeout=300, cell_timeout=30, data=tmp_path / "data.csv",
+                     out_csv=tmp_path / "grades.csv", main_db=tmp_path / "gradebook.db", source_dir=source,
+                     copy_results=False, use_sandbox=False)
+    assert rows[0]["auto_total"] == 2 and "БЕЗ ПЕСОЧНИЦЫ" in rows[0]["reason"]
+    assert "ВНИМАНИЕ" in capsys.readouterr().err
