@@ -39,7 +39,7 @@ __all__ = [
     'test_attention', 'test_feedforward', 'test_bert_layer', 'test_bert', 'test_mlm_head',
     'test_classifier_head', 'test_bert_model', 'test_optimizer', 'test_scheduler', 'test_trainer',
     'test_finetune_dataset', 'test_collate_fn', 'test_finetune_model', 'test_load_weights',
-    'test_finetune_trainer', 'test_min_len', 'report_f1', 'f1_points', 'score_predictions',
+    'test_finetune_trainer', 'test_min_len', 'report_f1', 'check_predictions',
 ]
 
 SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
@@ -111,6 +111,488 @@ def _single_thread():
         torch.set_num_threads(threads)
 
 
+# ----------------------------------------------------------------------------------------------
+# Запись и воспроизведение проверки (нужно автопроверке; дома ничего не меняет)
+#
+# Дома проверка вызывает ваш код и сравнивает результат с эталоном в одном процессе. При
+# автопроверке (задана переменная TASK3_PROBE_DIR) та же проверка в вашем ядре ещё и записывает
+# всё, что вернул ваш код, и как изменились переданные ему объекты (JSON и массивы numpy, без
+# pickle). Балл ставит воспроизведение в процессе проверяющего: тот же код проверки получает
+# записанные ответы вместо вызовов вашего кода, а эталоны и сравнения считает сам. Подделать
+# запись так, чтобы она прошла сравнение с эталоном, не проще, чем написать компонент.
+# ----------------------------------------------------------------------------------------------
+
+PROBE_DIR_ENV, PROBE_SEED_ENV = 'TASK3_PROBE_DIR', 'TASK3_PROBE_SEED'
+TRANSCRIPT_LIMIT = 256 << 20   # байт: и размер записи, и сумма распакованных массивов
+_INLINE = 64                   # массивы не больше этого — прямо в JSON
+_DTYPES = {str(d).replace('torch.', ''): d for d in (
+    torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
+    torch.int8, torch.uint8, torch.bool)}
+_SESSION = None  # сеанс текущей проверки (_Session)
+
+
+class _ReplayError(Exception):
+    """Запись не согласуется с ходом проверки (подделка, повреждение или ошибка записи)."""
+
+
+def _plain(value, depth=0):
+    """Простое значение атрибута модуля: число, строка, None или кортеж/список таких."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return not isinstance(value, str) or len(value) <= 200
+    if isinstance(value, (tuple, list)) and depth == 0 and len(value) <= 64:
+        return all(_plain(v, 1) for v in value)
+    return False
+
+
+def _plain_attrs(module):
+    return {k: v for k, v in vars(module).items() if not k.startswith('_') and k.isidentifier() and _plain(v)}
+
+
+def _torch_base(cls, root):
+    """Ближайший класс torch (подкласс root) в MRO: его и восстанавливает воспроизведение."""
+    return next(c for c in cls.__mro__ if issubclass(c, root) and c.__module__.split('.')[0] == 'torch')
+
+
+def _torch_class(path, root):
+    """Класс torch по имени 'модуль:имя' из записи; ничего, кроме torch.*, не импортируется."""
+    module_name, _, qualname = str(path).partition(':')
+    if module_name.split('.')[0] != 'torch' or not module_name.replace('.', '').replace('_', '').isalnum():
+        raise _ReplayError(f'недопустимый класс в записи: {path}')
+    obj = sys.modules.get(module_name) or __import__(module_name, fromlist=['_'])
+    for part in qualname.split('.'):
+        obj = getattr(obj, part, None)
+    if not (inspect.isclass(obj) and issubclass(obj, root)):
+        raise _ReplayError(f'недопустимый класс в записи: {path}')
+    return obj
+
+
+def _stateful(x):
+    return isinstance(x, (torch.Tensor, nn.Module, torch.optim.Optimizer)) or hasattr(type(x), '_export_state')
+
+
+def _collect(values, out, depth=0):
+    """Объекты с состоянием среди аргументов вызова (в списках и кортежах — на три уровня)."""
+    for v in values:
+        if _stateful(v):
+            out.append(v)
+        elif isinstance(v, (list, tuple)) and depth < 3:
+            _collect(v, out, depth + 1)
+        elif isinstance(v, dict) and depth < 3:
+            _collect(list(v.values()), out, depth + 1)
+    return out
+
+
+class _RestoredModule(nn.Module):
+    """Модуль студента при воспроизведении: структура и веса из записи, forward — только из записи."""
+
+    def forward(self, *args, **kwargs):
+        raise _ReplayError(f'модуль {type(self).__name__} вызван не через запись')
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name.startswith('__'):
+                raise
+            return _CallableHandle(f'{type(self).__name__}.{name}', owner=self)
+
+
+class _Handle:
+    """Объект студента при воспроизведении (функция, датасет, токенизатор...): только имя."""
+
+    def __init__(self, name, owner=None):
+        self._name, self.__self__ = name, owner
+
+    def __getattr__(self, name):
+        if name.startswith('__') and name not in ('__getitem__', '__len__'):
+            raise AttributeError(name)
+        return _CallableHandle(f'{self._name}.{name}', owner=self)
+
+    def __repr__(self):
+        return self._name
+
+
+class _CallableHandle(_Handle):
+    def __call__(self, *args, **kwargs):
+        raise _ReplayError(f'{self._name} вызван не через запись')
+
+
+class _Session:
+    """Одна проверка: 'live' (дома), 'record' (ядро при автопроверке) или 'replay' (проверяющий)."""
+
+    def __init__(self, mode, check, seed_offset=0, data=None, npz=None):
+        self.mode, self.check, self.seed_offset = mode, check, seed_offset
+        self.student_rng = None  # состояние генератора torch для кода студента (_call)
+        self.depth = 0        # вложенные _call выполняются без записи
+        self.refs, self.objects = {}, []   # id(объекта) <-> номер, одинаково при записи и воспроизведении
+        self.tracked = {}     # номер -> подпись состояния (запись)
+        self.calls, self.size, self.arrays, self.broken = [], 0, {}, None
+        self.data, self.npz, self.pos, self.classes = data, npz, 0, {}
+
+    # --- общие для записи и воспроизведения ---
+    def add(self, obj):
+        self.refs[id(obj)] = len(self.objects)
+        self.objects.append(obj)
+        return len(self.objects) - 1
+
+    def watch(self, fn, args, kwargs):
+        """Объекты проверки, переданные коду студента, получают номер (их состояние пишется после вызова)."""
+        for obj in _collect([fn, getattr(fn, '__self__', None), *args, *kwargs.values()], []):
+            if id(obj) not in self.refs:
+                self.walk(obj)
+
+    def walk(self, obj):
+        """Номер объекту и (для модуля) всем его тензорам и подмодулям — в порядке module_state."""
+        if id(obj) in self.refs:
+            return
+        ref = self.add(obj)
+        if isinstance(obj, nn.Module):
+            for t in list(obj._parameters.values()) + list(obj._buffers.values()):
+                if t is not None:
+                    self.walk(t)
+            for child in obj._modules.values():
+                if child is not None:
+                    self.walk(child)
+        if self.mode == 'record':
+            self.tracked[ref] = self.signature(obj)
+
+    # --- запись ---
+    def grow(self, n):
+        self.size += n
+        if self.size > TRANSCRIPT_LIMIT:
+            raise _ReplayError('запись проверки больше допустимого размера')
+
+    def array(self, a):
+        a = np.array(a, copy=True, order='C')  # копия: тензор студента может потом измениться на месте
+        if a.dtype.kind not in 'biuf':
+            raise _ReplayError(f'массив типа {a.dtype} не записывается')
+        self.grow(a.nbytes + 16)
+        if a.size <= _INLINE:
+            return dict(dtype=a.dtype.str, shape=list(a.shape), data=a.ravel().tolist())
+        key = f'a{len(self.arrays)}'
+        self.arrays[key] = a
+        return dict(dtype=a.dtype.str, shape=list(a.shape), key=key)
+
+    def enc(self, x, depth=0):
+        if depth > 30:
+            raise _ReplayError('слишком глубокая вложенность')
+        if x is None or isinstance(x, (bool, float)):
+            return x
+        if isinstance(x, str):
+            self.grow(len(x))
+            return x
+        if isinstance(x, int):
+            return x if abs(x) < 2 ** 53 else {'bigint': str(x)}
+        if isinstance(x, (list, tuple)):
+            self.grow(8 * len(x))
+            return {type(x).__name__ if type(x) in (list, tuple) else 'tuple': [self.enc(v, depth + 1) for v in x]}
+        if isinstance(x, dict):
+            self.grow(8 * len(x))
+            return {'dict': [[self.enc(k, depth + 1), self.enc(v, depth + 1)] for k, v in x.items()]}
+        if isinstance(x, np.generic):
+            return {'npscalar': self.array(np.asarray(x))}
+        if isinstance(x, np.ndarray) and x.dtype.kind in 'biuf':
+            return {'ndarray': self.array(x)}
+        if isinstance(x, torch.dtype):
+            return {'torch_dtype': str(x)}
+        if isinstance(x, torch.device):
+            return {'device': str(x)}
+        if id(x) in self.refs:
+            return {'ref': self.refs[id(x)]}
+        if isinstance(x, torch.Tensor):
+            ref = self.add(x)
+            return dict(tensor=ref, **self.tensor_state(x))
+        if isinstance(x, nn.Module):
+            ref = self.add(x)
+            state = dict(module=ref, **self.module_state(x))
+            self.tracked[ref] = self.signature(x)
+            return state
+        if isinstance(x, torch.optim.Optimizer):
+            ref = self.add(x)
+            base = _torch_base(type(x), torch.optim.Optimizer)
+            state = dict(optimizer=ref, name=type(x).__name__, base=f'{base.__module__}:{base.__qualname__}',
+                         groups=self.groups(x))
+            self.tracked[ref] = self.signature(x)
+            return state
+        ref = self.add(x)
+        return dict(handle=ref, type=type(x).__name__, name=str(getattr(x, '__name__', type(x).__name__)),
+                    isclass=inspect.isclass(x), callable=callable(x))
+
+    def tensor_state(self, t):
+        value = t.detach().cpu()
+        if value.dtype == torch.bfloat16:
+            value = value.float()
+        state = dict(dtype=str(t.dtype).replace('torch.', ''), param=isinstance(t, nn.Parameter),
+                     rg=bool(t.requires_grad), value=self.array(value.numpy()))
+        grad = t.grad if t.is_leaf else None
+        if grad is not None:
+            state['grad'] = self.array(grad.detach().cpu().float().numpy())
+        return state
+
+    def module_state(self, m):
+        base = _torch_base(type(m), nn.Module)
+        state = dict(name=type(m).__name__, base=f'{base.__module__}:{base.__qualname__}',
+                     attrs=self.enc(_plain_attrs(m)), params=[], buffers=[], children=[])
+        for name, p in m._parameters.items():
+            state['params'].append([name, None if p is None else self.owned(p)])
+        for name, b in m._buffers.items():
+            state['buffers'].append([name, None if b is None else self.owned(b), name not in m._non_persistent_buffers_set])
+        for name, child in m._modules.items():
+            state['children'].append([name, None if child is None else self.enc(child)])
+        return state
+
+    def owned(self, t):
+        """Тензор модуля: его изменения отслеживаются после каждого вызова."""
+        state = self.enc(t)
+        self.tracked[self.refs[id(t)]] = self.signature(t)
+        return state
+
+    def groups(self, opt):
+        return [dict(params=[self.enc(p) for p in g['params']],
+                     hp=self.enc({k: v for k, v in g.items() if k != 'params'})) for g in opt.param_groups]
+
+    @staticmethod
+    def signature(obj):
+        sig = []
+        if isinstance(obj, torch.Tensor):
+            grad = obj.grad if obj.is_leaf else None
+            sig.append((obj.data_ptr(), obj._version, tuple(obj.shape), obj.dtype, obj.requires_grad,
+                        id(grad), -1 if grad is None else grad._version))
+        if isinstance(obj, nn.Module):
+            sig.append(([(k, id(v)) for k, v in obj._parameters.items()], [(k, id(v)) for k, v in obj._buffers.items()],
+                        [(k, id(v)) for k, v in obj._modules.items()], _plain_attrs(obj)))
+        if isinstance(obj, torch.optim.Optimizer):
+            sig.append([([id(p) for p in g['params']],
+                         [(k, float(v) if isinstance(v, torch.Tensor) and v.numel() == 1 else v)
+                          for k, v in g.items() if k != 'params']) for g in obj.param_groups])
+        if hasattr(type(obj), '_export_state'):
+            sig.append(obj._signature())
+        return sig
+
+    def refresh(self):
+        """Перед вызовом кода студента: изменения, сделанные самой проверкой, не записываются
+        (при воспроизведении проверка сделает их сама)."""
+        for ref in self.tracked:
+            self.tracked[ref] = self.signature(self.objects[ref])
+
+    def changes(self):
+        """Что код студента изменил в отслеживаемых объектах за вызов."""
+        out = []
+        for ref in list(self.tracked):
+            obj = self.objects[ref]
+            sig = self.signature(obj)
+            if sig == self.tracked[ref]:
+                continue
+            update = {'update': ref}
+            if isinstance(obj, torch.Tensor):
+                update['tensor'] = self.tensor_state(obj)
+            if isinstance(obj, nn.Module):
+                update['module'] = self.module_state(obj)
+            if isinstance(obj, torch.optim.Optimizer):
+                update['groups'] = self.groups(obj)
+            if hasattr(type(obj), '_export_state'):
+                update['spy'] = self.enc(obj._export_state())
+            out.append(update)
+            self.tracked[ref] = self.signature(obj)
+        return out
+
+    def record(self, what, result=None, error=None):
+        if self.broken:
+            return
+        try:
+            entry = {'what': what, 'result': None if error else self.enc(result), 'state': self.changes()}
+            if error:
+                entry['error'] = error
+            self.calls.append(entry)
+        except Exception as exc:  # запись не удалась: при автопроверке это провал, дома не мешает
+            self.broken = f'запись не удалась: {type(exc).__name__}: {exc}'
+
+    def save(self, error, args, kwargs):
+        import json
+        try:
+            os.makedirs(os.environ[PROBE_DIR_ENV], exist_ok=True)
+            header = dict(version=1, check=self.check, seed_offset=self.seed_offset, calls=self.calls,
+                          end=dict(ok=error is None and not self.broken,
+                                   message=str(self.broken or error or '')[:4000]))
+            header['args'], header['kwargs'] = args, kwargs
+            text = json.dumps(header, ensure_ascii=False)
+            path = os.path.join(os.environ[PROBE_DIR_ENV], f'{self.check}.npz')
+            with open(path + '.tmp', 'wb') as f:
+                np.savez(f, transcript=np.frombuffer(text.encode(), dtype=np.uint8), **self.arrays)
+            os.replace(path + '.tmp', path)
+        except Exception:  # дома и в ядре не мешаем: нет файла — нет балла, и только
+            pass
+
+    # --- воспроизведение ---
+    def dec_array(self, d):
+        dtype = np.dtype(str(d['dtype']))
+        shape = tuple(int(s) for s in d['shape'])
+        if dtype.kind not in 'biuf' or dtype.itemsize > 8 or any(s < 0 for s in shape):
+            raise _ReplayError(f'недопустимый массив в записи: {dtype} {shape}')
+        if 'key' in d:
+            key = str(d['key'])
+            if key == 'transcript' or key not in self.npz.files:
+                raise _ReplayError(f'нет массива {key} в записи')
+            a = self.npz[key]
+        else:
+            a = np.array(d['data'], dtype=dtype)
+        if a.dtype != dtype or a.size != int(np.prod(shape, dtype=np.int64)):
+            raise _ReplayError('массив в записи не совпадает с описанием')
+        return a.reshape(shape)
+
+    def dec(self, x, depth=0):
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return x
+        if depth > 30:
+            raise _ReplayError('слишком глубокая вложенность')
+        if not isinstance(x, dict) or len(x) == 0:
+            raise _ReplayError('неизвестное значение в записи')
+        kind = next(iter(x))
+        if kind == 'bigint':
+            return int(x['bigint'][:400])
+        if kind in ('list', 'tuple'):
+            items = [self.dec(v, depth + 1) for v in x[kind]]
+            return items if kind == 'list' else tuple(items)
+        if kind == 'dict':
+            return {self.dec(k, depth + 1): self.dec(v, depth + 1) for k, v in x['dict']}
+        if kind == 'npscalar':
+            return self.dec_array(x['npscalar'])[()]
+        if kind == 'ndarray':
+            return self.dec_array(x['ndarray']).copy()
+        if kind == 'torch_dtype':
+            return _DTYPES[str(x['torch_dtype']).replace('torch.', '')]
+        if kind == 'device':
+            return torch.device('cpu')
+        if kind == 'ref':
+            return self.objects[int(x['ref'])]
+        if kind in ('tensor', 'module', 'optimizer', 'handle') and int(x[kind]) != len(self.objects):
+            raise _ReplayError('номера объектов в записи не совпадают с ходом проверки')
+        if kind == 'tensor':
+            t = self.new_tensor(x)
+            self.add(t)
+            return t
+        if kind == 'module':
+            base = _torch_class(x['base'], nn.Module)
+            name = str(x['name'])
+            cls = base if name == base.__name__ else self.restored_class(
+                name, *((_RestoredModule,) if base is nn.Module else (_RestoredModule, base)))
+            m = cls.__new__(cls)
+            nn.Module.__init__(m)
+            self.add(m)
+            self.apply_module(m, x)
+            return m
+        if kind == 'optimizer':
+            base = _torch_class(x['base'], torch.optim.Optimizer)
+            name = str(x['name'])
+            cls = base if name == base.__name__ else self.restored_class(name, base)
+            opt = cls.__new__(cls)
+            self.add(opt)
+            opt.defaults, opt.state, opt.param_groups = {}, {}, self.dec_groups(x['groups'])
+            return opt
+        if kind == 'handle':
+            name = str(x['name'])[:200]
+            if x['isclass']:
+                obj = self.restored_class(name, _CallableHandle)
+            else:  # type(obj).__name__ и callable(obj) — как у живого объекта
+                cls = self.restored_class(str(x['type'])[:200], _CallableHandle if x['callable'] else _Handle)
+                obj = cls(name)
+            self.add(obj)
+            return obj
+        raise _ReplayError(f'неизвестное значение в записи: {kind}')
+
+    def restored_class(self, name, *bases):
+        if not name.isidentifier():
+            name = 'Restored'
+        key = (name, bases)
+        if key not in self.classes:
+            self.classes[key] = type(name, bases, {})
+        return self.classes[key]
+
+    def new_tensor(self, d):
+        if str(d['dtype']) not in _DTYPES:
+            raise _ReplayError(f'недопустимый тип тензора: {d["dtype"]}')
+        dtype = _DTYPES[str(d['dtype'])]
+        t = torch.from_numpy(self.dec_array(d['value']).copy()).to(dtype)
+        if d['param']:
+            t = nn.Parameter(t, requires_grad=bool(d['rg']) and t.is_floating_point())
+        elif d['rg'] and t.is_floating_point():
+            t.requires_grad_(True)
+        if 'grad' in d and t.is_floating_point():
+            t.grad = torch.from_numpy(self.dec_array(d['grad']).copy()).to(dtype)
+        return t
+
+    def dec_groups(self, groups):
+        out = []
+        for g in groups:
+            hp = self.dec(g['hp'])
+            if not isinstance(hp, dict):
+                raise _ReplayError('группа оптимизатора в записи испорчена')
+            hp['params'] = [self.dec(p) for p in g['params']]
+            out.append(hp)
+        return out
+
+    def apply_module(self, m, state):
+        attrs = self.dec(state['attrs'])
+        if not isinstance(attrs, dict) or not all(isinstance(k, str) and k.isidentifier()
+                                                   and not k.startswith('_') for k in attrs):
+            raise _ReplayError('атрибуты модуля в записи испорчены')
+        for k, v in attrs.items():
+            object.__setattr__(m, k, v)
+        params = [(str(name), None if p is None else self.dec(p)) for name, p in state['params']]
+        buffers = [(str(name), None if b is None else self.dec(b), bool(keep)) for name, b, keep in state['buffers']]
+        children = [(str(name), None if c is None else self.dec(c)) for name, c in state['children']]
+        if not all(p is None or isinstance(p, nn.Parameter) for _, p in params) or \
+                not all(b is None or isinstance(b, torch.Tensor) for _, b, _ in buffers) or \
+                not all(c is None or isinstance(c, nn.Module) for _, c in children):
+            raise _ReplayError('структура модуля в записи испорчена')
+        m._parameters = dict(params)
+        m._buffers = {name: b for name, b, _ in buffers}
+        m._non_persistent_buffers_set = {name for name, _, keep in buffers if not keep}
+        m._modules = dict(children)
+
+    def apply(self, update):
+        obj = self.objects[int(update['update'])]
+        if 'tensor' in update:
+            if not isinstance(obj, torch.Tensor):
+                raise _ReplayError('обновление тензора для другого объекта')
+            new = self.new_tensor(update['tensor'])
+            with torch.no_grad():
+                obj.data = new.data
+            if obj.is_leaf and obj.is_floating_point():
+                obj.requires_grad_(new.requires_grad)
+                obj.grad = new.grad
+        if 'module' in update:
+            if not isinstance(obj, nn.Module):
+                raise _ReplayError('обновление модуля для другого объекта')
+            self.apply_module(obj, update['module'])
+        if 'groups' in update:
+            if not isinstance(obj, torch.optim.Optimizer):
+                raise _ReplayError('обновление оптимизатора для другого объекта')
+            obj.param_groups[:] = self.dec_groups(update['groups'])
+        if 'spy' in update:
+            if not hasattr(type(obj), '_export_state'):
+                raise _ReplayError('обновление шпиона для другого объекта')
+            obj._import_state(self.dec(update['spy']))
+
+    def replay(self, what):
+        calls = self.data['calls']
+        if self.pos >= len(calls):
+            end = self.data['end']
+            if not end['ok']:
+                raise CheckError(str(end['message']))
+            raise _ReplayError('запись короче проверки')
+        entry = calls[self.pos]
+        self.pos += 1
+        if entry['what'] != what:
+            raise _ReplayError(f'в записи вызов {str(entry["what"])[:100]!r}, в проверке {what[:100]!r}')
+        result = self.dec(entry['result'])
+        for update in entry['state']:
+            self.apply(update)
+        if entry.get('error') is not None:
+            raise CheckError(str(entry['error'])[:4000])
+        return result
+
+
 _SEED_OFFSET = 0  # для тестов курса: прогон проверок с другими внутренними seed
 
 
@@ -119,23 +601,99 @@ def _check(component, seed=0):
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            error = None
-            with _quiet(), _seeded(seed + _SEED_OFFSET), _single_thread(), torch.enable_grad():
+            if os.environ.get(PROBE_DIR_ENV):  # автопроверка: ещё и записать ход проверки
                 try:
-                    fn(*args, **kwargs)
-                except CheckError as e:
-                    error = e
-                except Exception as e:  # ошибка в самой проверке из-за неожиданного объекта
-                    error = CheckError(f'{component}: проверка упала на вашем объекте: '
-                                       f'{type(e).__name__}: {e}{_where(e)}')
+                    offset = int(os.environ.get(PROBE_SEED_ENV, '0'))
+                except ValueError:
+                    offset = 0
+                session = _Session('record', fn.__name__, offset)
+            else:
+                session = _Session('live', fn.__name__)
+            error = _run_check(wrapper, session, args, kwargs)
             if error is not None:
-                message = str(error)
-                if not message.startswith(component):
-                    message = f'{component}: {message}'
-                raise CheckError(message) from None
+                raise error from None
             print(f'✓ {component}: все проверки пройдены')
+        wrapper.component, wrapper.seed, wrapper.body = component, seed, fn
         return wrapper
     return decorator
+
+
+def _run_check(check, session, args, kwargs):
+    """Выполняет тело проверки в сеансе session; возвращает CheckError или None."""
+    global _SESSION
+    component, error = check.component, None
+    with _quiet(), _seeded(check.seed + _SEED_OFFSET + session.seed_offset), _single_thread(), \
+            torch.enable_grad():
+        _SESSION = session
+        try:
+            if session.mode == 'record':
+                try:
+                    encoded = ([session.enc(a) for a in args], [[k, session.enc(v)] for k, v in kwargs.items()])
+                except Exception as exc:
+                    session.broken, encoded = f'запись аргументов не удалась: {type(exc).__name__}: {exc}', ([], [])
+            check.body(*args, **kwargs)
+        except CheckError as e:
+            error = e
+        except _ReplayError:
+            if session.mode == 'replay':
+                raise
+            error = CheckError(f'{component}: внутренняя ошибка записи проверки')
+        except Exception as e:  # ошибка в самой проверке из-за неожиданного объекта
+            error = CheckError(f'{component}: проверка упала на вашем объекте: '
+                               f'{type(e).__name__}: {e}{_where(e)}')
+        finally:
+            _SESSION = None
+    if error is not None:
+        message = str(error)
+        if not message.startswith(component):
+            message = f'{component}: {message}'
+        error = CheckError(message)
+    if session.mode == 'record':
+        session.save(error, *encoded)
+    return error
+
+
+def _load_transcript(path):
+    """Запись проверки: (заголовок JSON, npz). Файл читается как данные: размеры ограничены, pickle запрещён."""
+    import json
+    import zipfile
+    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > TRANSCRIPT_LIMIT:
+        raise _ReplayError('файла записи нет, это не обычный файл или он слишком большой')
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > 100_000 or sum(m.file_size for m in members) > TRANSCRIPT_LIMIT:
+            raise _ReplayError('запись слишком большая')
+    npz = np.load(path, allow_pickle=False)
+    header = json.loads(npz['transcript'].tobytes().decode('utf-8'))
+    if not isinstance(header, dict) or header.get('version') != 1:
+        raise _ReplayError('неизвестный формат записи')
+    return header, npz
+
+
+def judge(check_name, path, seed_offset):
+    """Воспроизводит запись проверки check_name (файл path) в этом процессе: (прошла ли, сообщение).
+
+    Для автопроверки: код студента здесь не выполняется, эталоны и сравнения считаются заново.
+    """
+    check = globals().get(check_name)
+    if check_name not in __all__ or not hasattr(check, 'body'):
+        return False, f'нет проверки {check_name}'
+    try:
+        header, npz = _load_transcript(path)
+        if header.get('check') != check_name or header.get('seed_offset') != seed_offset:
+            raise _ReplayError('запись сделана другой проверкой или с другим seed')
+        session = _Session('replay', check_name, seed_offset, header, npz)
+        with _quiet():
+            args = [session.dec(a) for a in header['args']]
+            kwargs = {str(k): session.dec(v) for k, v in header['kwargs']}
+        error = _run_check(check, session, args, kwargs)
+        if error is None and (session.pos != len(header['calls']) or not header['end']['ok']):
+            raise _ReplayError('проверка прошла, а запись говорит о другом ходе проверки')
+    except CheckError as e:
+        return False, str(e)
+    except Exception as e:  # подделка, повреждение или несогласованная запись
+        return False, f'{check.component}: запись проверки не принята ({type(e).__name__}: {str(e)[:300]})'
+    return error is None, '✓' if error is None else str(error)
 
 
 def _where(exc):
@@ -165,16 +723,56 @@ def _fail(message, hint=None):
     raise CheckError(message + (f'\n  Подсказка: {hint}' if hint else ''))
 
 
+def _weights_sig(fn):
+    return [(id(p), p._version, p.data_ptr()) for p in fn.parameters()] if isinstance(fn, nn.Module) else None
+
+
 def _call(what, fn, *args, **kwargs):
-    """Вызывает код студента; любое исключение превращает в понятное сообщение."""
-    try:
+    """Вызывает код студента; любое исключение превращает в понятное сообщение.
+
+    При автопроверке результат и изменения переданных объектов записываются (запись), а при
+    воспроизведении берутся из записи вместо вызова (см. «Запись и воспроизведение»).
+    Случайные числа torch код студента берёт из своего потока, проверка — из своего: иначе
+    воспроизведение, где код студента не выполняется, разошлось бы с записью. Глобальными random
+    и numpy проверка не пользуется, их поток студент продолжает как обычно."""
+    session = _SESSION if _SESSION is not None else _Session('live', '')
+    if session.depth:  # вызов внутри вызова студента: без записи
         return fn(*args, **kwargs)
-    except NotImplementedError:
-        _fail(f'{what}: не реализовано (NotImplementedError). Заполните шаблон.')
-    except CheckError:
-        raise
-    except Exception as e:
-        _fail(f'{what}: ошибка {type(e).__name__}: {e}{_where(e)}')
+    if session.mode != 'live':
+        session.watch(fn, args, kwargs)
+    before = _weights_sig(fn)
+    if session.mode == 'replay':
+        result = session.replay(what)
+    else:
+        error, result = None, None
+        if session.mode == 'record' and not session.broken:
+            session.refresh()
+        generator = torch.default_generator
+        check_rng = generator.get_state()
+        if session.student_rng is None:
+            generator.manual_seed(hash((session.seed_offset, 'student')) & 0x7FFFFFFF)
+        else:
+            generator.set_state(session.student_rng)
+        session.depth += 1
+        try:
+            result = fn(*args, **kwargs)
+        except NotImplementedError:
+            error = f'{what}: не реализовано (NotImplementedError). Заполните шаблон.'
+        except CheckError as e:
+            error = str(e)
+        except Exception as e:
+            error = f'{what}: ошибка {type(e).__name__}: {e}{_where(e)}'
+        finally:
+            session.depth -= 1
+            session.student_rng = generator.get_state()
+            generator.set_state(check_rng)
+        if session.mode == 'record':
+            session.record(what, result, error)
+        if error is not None:
+            raise CheckError(error)
+    if before is not None and _weights_sig(fn) != before:
+        _fail(f'{what}: forward изменил веса модуля', 'forward не должен менять параметры модуля на месте')
+    return result
 
 
 def _require_class(obj, name):
@@ -683,9 +1281,11 @@ def _pretrain_item(item, what, tokenizer_ids):
     input_ids, token_type_ids, permuted = item
     _tensor(input_ids, f'{what}: input_ids', ndim=1)
     _tensor(token_type_ids, f'{what}: token_type_ids', ndim=1)
-    if input_ids.is_floating_point() or token_type_ids.is_floating_point():
-        _fail(f'{what}: input_ids и token_type_ids должны быть целочисленными (torch.long), '
-              f'получено {input_ids.dtype} и {token_type_ids.dtype}')
+    if input_ids.dtype != torch.long or token_type_ids.dtype != torch.long:
+        _fail(f'{what}: input_ids и token_type_ids должны быть torch.long, '
+              f'получено {input_ids.dtype} и {token_type_ids.dtype}',
+              'nn.Embedding и функция потерь ждут индексы torch.long; encode_batch даёт списки, '
+              'torch.tensor(ids, dtype=torch.long)')
     if token_type_ids.shape != input_ids.shape:
         _fail(f'{what}: формы input_ids {tuple(input_ids.shape)} и token_type_ids '
               f'{tuple(token_type_ids.shape)} различаются')
@@ -836,7 +1436,7 @@ def test_dataset(ds):
     if sorted(lengths) != sorted(len(t) for t in kept):
         _fail('presort=True: набор текстов изменился после сортировки')
     # 4. set_maxlen
-    reduced = copy.copy(full)
+    reduced = _call('copy.copy(ds)', copy.copy, full)
     _call('ds.set_maxlen(4)', reduced.set_maxlen, 4)
     for idx in range(_dataset_len(reduced, 'датасет')):
         left, right, _ = _pretrain_item(_call(f'ds[{idx}]', reduced.__getitem__, idx), f'ds[{idx}]', ids)
@@ -905,7 +1505,7 @@ def _collate_checked(collator, items, what, pad_id, non_target, vocab_size):
     if bad.numel() and (bad.min().item() < NUM_SPECIAL or bad.max().item() >= vocab_size):
         _fail(f'{what}: случайные замены вне диапазона [{NUM_SPECIAL}, {vocab_size}): '
               f'встречено {bad.min().item()}..{bad.max().item()}',
-              'torch.randint_like(input_ids, low=число_специальных_токенов, high=vocab_size)')
+              'torch.randint_like(input_ids, low=5, high=vocab_size): специальные токены (0–4) не выбираются')
     return dict(eligible=int(eligible.sum()), target=int(target.sum()), masked=int(masked.sum()),
                 random=int(randomized.sum()), kept=int((target & ~changed).sum()))
 
@@ -1070,7 +1670,12 @@ def _attention_input(bsz=3, seqlen=9):
 
 def _match_attention(name, block, x, mask3, att):
     """Находит раскладку q/k/v, при которой эталон совпадает с блоком внимания студента."""
-    out = _call('MultiHeadSelfAttention.forward(embeddings, attention_mask)', block, x, mask3)
+    try:
+        out = _call('MultiHeadSelfAttention.forward(embeddings, attention_mask)', block, x, mask3)
+    except CheckError as e:
+        if 'size of tensor' in str(e) or 'masked_fill' in str(e):  # маска без оси голов
+            _fail(str(e), 'маска B x S x S, а оценки B x heads x S x S: добавьте ось голов — mask[:, None]')
+        raise
     _tensor(out, 'выход внимания', shape=x.shape)
     best, best_diff = None, float('inf')
     for layout in _QKV_LAYOUTS:
@@ -1171,7 +1776,7 @@ def test_attention(MultiHeadSelfAttention):
     ref_out = _call('forward в режиме eval', probe, xp, ones).detach()
     if not torch.equal(ref_out, _call('forward в режиме eval', probe, xp, ones).detach()):
         _fail(f'{name}: при attention_probs_dropout_prob=0.5 в режиме eval результат не детерминирован',
-              'dropout вероятностей внимания должен выключаться в eval: nn.Dropout, а не F.dropout(..., training=True)')
+              'dropout вероятностей внимания должен выключаться в eval: используйте nn.Dropout')
     probe.train()
     outs = [_call('forward в режиме train', probe, xp, ones).detach() for _ in range(3)]
     if all(torch.allclose(o_, ref_out, atol=1e-6) for o_ in outs):
@@ -1218,7 +1823,7 @@ def test_feedforward(FeedForward):
         variant, out = _match_ff(name, ff, x, ffw, act)
         if variant is None:
             ref = _ref_ff(_encoder_layer(H, HEADS, I_SIZE, act, ffw['ln'][2], None, ffw), x)
-            hint = 'LN(x + dropout(W2 act(W1 x + b1) + b2)); не забудьте остаточную связь и LayerNorm'
+            hint = 'LN(x + dropout(W2 f(W1 x + b1) + b2)); не забудьте остаточную связь и LayerNorm'
             other = 'gelu' if act == 'relu' else 'relu'
             ref_other = _ref_ff(_encoder_layer(H, HEADS, I_SIZE, other, ffw['ln'][2], None, ffw), x)
             if (out.detach() - ref_other).abs().max().item() <= ATOL:
@@ -1433,6 +2038,19 @@ def _mlm_parts(name, head, hidden, vocab):
     return dense, ln, biases[0]
 
 
+def _gelu_variant(act, got, reference, atol=ATOL):
+    """'gelu_tanh', если при act='gelu' выход совпадает с GELU через tanh (nn.GELU(approximate='tanh')),
+    а с точной GELU нет: приближение принимается везде, как в проверке FeedForward."""
+    if act != 'gelu' or not isinstance(got, torch.Tensor):
+        return act
+    got = got.detach().float()
+
+    def close(variant):
+        ref = reference(variant).detach()
+        return got.shape == ref.shape and (got - ref).abs().max().item() <= atol
+    return 'gelu_tanh' if not close('gelu') and close('gelu_tanh') else act
+
+
 def _ref_mlm_logits(dense, ln, weight, bias, hidden_states, act):
     g, b, eps = _ln_params(ln)
     transformed = F.layer_norm(_ACTIVATIONS[act](F.linear(hidden_states, dense.weight, dense.bias)),
@@ -1474,9 +2092,10 @@ def test_mlm_head(MlmHead, BertEmbeddings):
         head.eval()
         hidden = torch.randn(2, 7, H)
         logits = _call('forward(hidden_states, labels=None)', head, hidden, None)
-        ref = _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, act)
+        ref_act = _gelu_variant(act, logits, lambda a: _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, a))
+        ref = _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, ref_act)
         _compare(f'{name}(act={act!r}): логиты при labels=None', logits, ref,
-                 hint='W2 LN(act(W1 h + b1)) + b2, W2 — матрица эмбеддингов токенов; при labels=None '
+                 hint='W2 LN(f(W1 h + b1)) + b2, W2 — матрица эмбеддингов токенов; при labels=None '
                       'верните логиты B x S x V')
         for ignore_index in (-100, -1):
             head_i = head if ignore_index == -100 else _module(MlmHead, name, H, V, act, ignore_index=ignore_index,
@@ -1490,7 +2109,7 @@ def test_mlm_head(MlmHead, BertEmbeddings):
             _tensor(loss, f'{name}: функция потерь', floating=True)
             if loss.numel() != 1:
                 _fail(f'{name}: функция потерь должна быть числом (средним по целям), форма {tuple(loss.shape)}')
-            ref_logits = _ref_mlm_logits(dense_i, ln_i, token_emb.weight, bias_i, hidden, act)
+            ref_logits = _ref_mlm_logits(dense_i, ln_i, token_emb.weight, bias_i, hidden, ref_act)
             expected = F.cross_entropy(ref_logits.reshape(-1, V), labels.reshape(-1), ignore_index=ignore_index)
             _compare(f'{name}: функция потерь (ignore_index={ignore_index})', loss.reshape(()), expected,
                      atol=ATOL_DEEP, hint='nn.CrossEntropyLoss(ignore_index=ignore_index): среднее по целям, '
@@ -1500,7 +2119,7 @@ def test_mlm_head(MlmHead, BertEmbeddings):
             token_emb.weight.add_(0.5)
         logits = _call('forward после изменения эмбеддингов', head, hidden, None)
         _compare(f'{name}: логиты после изменения матрицы эмбеддингов', logits,
-                 _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, act),
+                 _ref_mlm_logits(dense, ln, token_emb.weight, bias, hidden, ref_act),
                  hint='декодер должен использовать тот же тензор, что и эмбеддинги (не копию)')
         token_emb.weight.grad = None
         loss = _call('forward(hidden_states, labels)', head, hidden, _mlm_labels(2, 7, V, -100))
@@ -1631,8 +2250,11 @@ def test_bert_model(BertModel):
         _tensor(parts[key], f'{name}: потеря {key}', floating=True)
     _tensor(loss, f'{name}: loss', floating=True)
     hidden = _backbone_forward_ref(emb_w, layers, x, mask2, tt)
-    mlm = F.cross_entropy(_ref_mlm_logits(dense, ln, tok.weight, bias, hidden, 'gelu').reshape(-1, V),
-                          labels.reshape(-1), ignore_index=-100)
+
+    def mlm_loss(act):
+        return F.cross_entropy(_ref_mlm_logits(dense, ln, tok.weight, bias, hidden, act).reshape(-1, V),
+                               labels.reshape(-1), ignore_index=-100)
+    mlm = mlm_loss(_gelu_variant('gelu', parts['MLM'].reshape(()), mlm_loss, atol=ATOL_DEEP))
     sop = F.binary_cross_entropy_with_logits(_ref_cls_logits(cls_dense, cls_out, hidden)[:, 0], permuted)
     _compare(f'{name}: потеря MLM', parts['MLM'].reshape(()), mlm, atol=ATOL_DEEP,
              hint='MLM-голова получает выход Bert и labels; декодер связан с эмбеддингами токенов')
@@ -1702,8 +2324,7 @@ def test_optimizer(get_optimizer, model):
         if where[pid] != want:
             role = ('параметр LayerNorm' if pid in ln_params else 'bias' if no_decay else 'обычный вес')
             _fail(f'{pname} ({role}) попал в группу {"без" if where[pid] else "с"} регуляризацией',
-                  'без weight decay — все bias и все параметры LayerNorm (ищите их по типу модуля '
-                  'или по имени: имя может не содержать "layernorm", например "_norm.weight"); '
+                  'без weight decay — все bias и все параметры nn.LayerNorm (по типу модуля или p.ndim == 1); '
                   'остальные веса — с weight decay')
 
 
@@ -1776,8 +2397,27 @@ def test_scheduler(Scheduler, get_optimizer=None, model=None):
 # Trainer: маленькая модель-шпион вместо BertModel
 # ----------------------------------------------------------------------------------------------
 
-class _SpyPretrainModel(nn.Module):
+class _Spy:
+    """Объект проверки, который меняет код студента (вызовы, градиенты): при автопроверке его
+    состояние пишется в запись после каждого вызова кода студента."""
+    _state = ()  # имена атрибутов-списков
+
+    def _export_state(self):
+        return {k: getattr(self, k) for k in self._state}
+
+    def _import_state(self, state):
+        for k in self._state:
+            if not isinstance(state.get(k), list):
+                raise _ReplayError('состояние объекта проверки в записи испорчено')
+            getattr(self, k)[:] = state[k]  # на месте: список событий общий у оптимизатора и расписания
+
+    def _signature(self):
+        return [(id(getattr(self, k)), len(getattr(self, k))) for k in self._state]
+
+
+class _SpyPretrainModel(_Spy, nn.Module):
     """Модель с сигнатурой BertModel.forward: записывает, что ей передали."""
+    _state = ('calls',)
 
     def __init__(self, vocab=13, hidden=6):
         super().__init__()
@@ -1803,8 +2443,9 @@ class _SpyPretrainModel(nn.Module):
         return 0.5 * mlm + 0.5 * sop, {'MLM': mlm, 'SOP': sop}
 
 
-class _SpyOptimizer(torch.optim.SGD):
+class _SpyOptimizer(_Spy, torch.optim.SGD):
     """SGD, который записывает градиенты на каждом step() и (по желанию) не меняет веса."""
+    _state = ('grads', '_events')
 
     def __init__(self, params, events, lr=0.0, update=False):
         super().__init__(params, lr=lr)
@@ -1819,7 +2460,9 @@ class _SpyOptimizer(torch.optim.SGD):
         return None
 
 
-class _SpyScheduler:
+class _SpyScheduler(_Spy):
+    _state = ('_events',)
+
     def __init__(self, optimizer, events):
         self._optimizer, self._events = optimizer, events
 
@@ -1894,6 +2537,13 @@ def _close_writers(obj):
             value.close()
             found += 1
     return found
+
+
+def _trainer_logs(trainer, logdir):
+    """(число файлов событий, {тег: число точек}) после закрытия SummaryWriter тренера."""
+    _close_writers(trainer)
+    files = glob.glob(os.path.join(logdir, '**', 'events.out.tfevents*'), recursive=True)
+    return len(files), _scalar_tags(logdir)
 
 
 def _scalar_tags(logdir):
@@ -1973,18 +2623,18 @@ def test_trainer(Trainer):
     # 3. логи tensorboard
     with _tempdir('bert_trainer_check_') as logdir:
         trainer, model, opt, events, args = _run_trainer(Trainer, name, pad_id, 2, 1.0, logdir, batches)
-        _close_writers(trainer)
-        files = glob.glob(os.path.join(logdir, '**', 'events.out.tfevents*'), recursive=True)
+        # логи пишет код студента: их сводка — такой же результат его вызова, как и прочие
+        files, counts = _call('логи tensorboard', _trainer_logs, trainer, logdir)
         if not files:
             _fail(f'{name}(logdir=...): в logdir нет логов tensorboard', 'SummaryWriter(logdir) и writer.add_scalar')
-        counts = _scalar_tags(logdir)
     if len(counts) < 3 or max(counts.values(), default=0) < len(batches):
         _fail(f'{name}(logdir=...): записаны скаляры {counts} (тег: число точек); ожидались потеря на каждом '
               f'из {len(batches)} батчей, норма градиента и lr на каждом шаге')
 
 
-class _SpyClassifier(nn.Module):
+class _SpyClassifier(_Spy, nn.Module):
     """Модель с сигнатурой BertFinetuneModel.forward(x, attention_mask) -> логиты."""
+    _state = ('calls',)
 
     def __init__(self, vocab=13, classes=4):
         super().__init__()
@@ -2225,8 +2875,10 @@ __test__ = False  # pytest: этот файл — не набор тестов
 # --------------------------------------------------------------------------------------------
 
 MASK_PROB = 0.15
-F1_FULL_MARKS = 0.7   # полный балл за качество
-F1_ZERO_MARKS = 0.5   # ниже — ноль, между порогами — линейно
+# Полный балл за качество — при F1 на тесте не ниже этого порога. Балл считает проверяющая
+# система (метки теста есть только у неё); здесь порог нужен лишь для подсказки.
+F1_FULL_MARKS = 0.7
+PREDICTIONS_MAX_MB = 50
 
 
 @_check('MIN_LEN')
@@ -2246,59 +2898,56 @@ def test_min_len(min_len):
 
 
 def _fail_f1(message, hint=None):
-    raise CheckError(f'Качество на тесте: {message}' + (f'\n  Подсказка: {hint}' if hint else ''))
+    raise CheckError(f'Файл предсказаний: {message}' + (f'\n  Подсказка: {hint}' if hint else ''))
 
 
-def _read_csv(path, what):
+def check_predictions(path, test_texts):
+    """Проверяет файл предсказаний без меток теста: колонки text,label, метки — номера категорий,
+    ровно одна строка на каждый тестовый текст. Возвращает число строк."""
     import pandas as pd
-    if not os.path.exists(path):
-        _fail_f1(f'файл {what} {path} не найден',
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        _fail_f1(f'{path} не найден',
                  'выполните ячейку, которая сохраняет test_predictions.csv, и приложите файл к решению')
+    if os.path.getsize(path) > PREDICTIONS_MAX_MB * 2 ** 20:
+        _fail_f1(f'{path} больше {PREDICTIONS_MAX_MB} МБ — это не файл предсказаний')
     try:
-        return pd.read_csv(path, keep_default_na=False, dtype=str)
+        predictions = pd.read_csv(path, keep_default_na=False, dtype=str)
     except Exception as exc:  # файл есть, но это не таблица
-        _fail_f1(f'файл {what} {path} не читается как CSV: {type(exc).__name__}: {exc}')
-
-
-def score_predictions(path, data_path):
-    """(взвешенная F1, сколько текстов теста без предсказания, сколько всего) для файла path.
-
-    Эталон — тестовая часть data_path; тексты без предсказания считаются ошибками.
-    """
-    from sklearn.metrics import f1_score
-    data = _read_csv(data_path, 'с данными')
-    test = data[data['split'] == 'test']
-    truth = dict(zip(test['text'], test['label'].astype(int)))
-    predictions = _read_csv(path, 'с предсказаниями')
-    if list(predictions.columns[:2]) != ['text', 'label']:
-        _fail_f1(f'в {path} ожидаются колонки text,label, получены {list(predictions.columns)}')
+        _fail_f1(f'{path} не читается как CSV: {type(exc).__name__}: {str(exc)[:200]}')
+    if list(predictions.columns) != ['text', 'label']:
+        _fail_f1(f'ожидаются колонки text,label, получены {list(predictions.columns)[:5]}',
+                 "сохраняйте pd.DataFrame({'text': test['text'], 'label': preds}).to_csv(path, index=False)")
     labels = predictions['label'].str.strip()
-    bad = labels[~labels.str.fullmatch(r'-?\d+')]
+    bad = labels[~labels.str.fullmatch(r'\d+')]
     if len(bad):
-        _fail_f1(f'в {path} колонка label должна содержать номера категорий, встретилось {bad.head(3).tolist()}')
-    predicted = dict(zip(predictions['text'], labels.astype(int)))
-    y_true = list(truth.values())
-    y_pred = [predicted.get(text, -1) for text in truth]
-    missing = sum(text not in predicted for text in truth)
-    return f1_score(y_true, y_pred, average='weighted'), missing, len(truth)
+        _fail_f1(f'в колонке label должны быть номера категорий, а в {len(bad)} строках не так: '
+                 f'{bad.head(3).tolist()}')
+    texts = predictions['text']
+    repeated = texts[texts.duplicated()]
+    if len(repeated):
+        _fail_f1(f'тексты повторяются: {len(repeated)} лишних строк, например {repeated.iloc[0]!r}',
+                 'нужна ровно одна строка на каждый тестовый текст')
+    expected = set(map(str, test_texts))
+    missing, extra = expected - set(texts), set(texts) - expected
+    if missing:
+        _fail_f1(f'нет предсказаний для {len(missing)} из {len(expected)} тестовых текстов, '
+                 f'например {min(missing)!r}', 'текст без предсказания считается ошибкой')
+    if extra:
+        _fail_f1(f'{len(extra)} строк с текстами не из теста, например {min(extra)!r}',
+                 "предсказывайте для test['text'] и не меняйте сами тексты")
+    return len(predictions)
 
 
-def report_f1(path, data_path):
-    """Печатает взвешенную F1 на тесте и возвращает её."""
+def report_f1(path, test_texts, val_f1=None):
+    """Печатает, годится ли файл предсказаний, и F1 на валидации; F1 на тесте считает
+    проверяющая система (меток теста у ноутбука нет). Ничего не возвращает."""
     with _quiet():
-        f1, missing, total = score_predictions(path, data_path)
-    note = f'; нет предсказаний для {missing} из {total} текстов' if missing else ''
-    mark = '✓' if f1 >= F1_FULL_MARKS else '✗'
-    print(f'{mark} Взвешенная F1 на тесте: {f1:.4f} (полный балл от {F1_FULL_MARKS}){note}')
-    return f1
-
-
-def f1_points(path, data_path, max_points):
-    """Баллы за качество (частичный балл nbgrader): max_points при F1 >= 0.7, линейно до 0 при 0.5."""
-    try:
-        f1 = report_f1(path, data_path)
-    except CheckError as exc:
-        print(f'✗ {exc}')
-        return 0.0
-    share = min(max((f1 - F1_ZERO_MARKS) / (F1_FULL_MARKS - F1_ZERO_MARKS), 0.0), 1.0)
-    return round(max_points * share, 3)
+        rows = check_predictions(path, test_texts)
+    note = ''
+    if val_f1 is not None:
+        note = f'; взвешенная F1 на валидации {float(val_f1):.4f}'
+        if val_f1 < F1_FULL_MARKS:
+            note += f' — ниже {F1_FULL_MARKS}, модель стоит улучшить'
+    print(f'✓ Файл предсказаний {path}: {rows} строк, по одной на каждый тестовый текст{note}. '
+          f'F1 на тесте посчитает проверяющая система (полный балл при F1 ≥ {F1_FULL_MARKS})')
