@@ -42,21 +42,21 @@ def test_kernel_environment_has_no_answer_key(tmp_path, monkeypatch):
     monkeypatch.setenv("TASK3_GRADER_DATA", str(ANSWER_KEY))
     seen = {}
 
-    def fake_grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout):
+    def fake_grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout,
+                       kernel_env, *args):
         seen.update(env)
-        return dict(student=student, work=Path(work), status="failed", reason="fake", seconds=0.0)
+        seen.update({f"kernel:{k}": str(v) for k, v in kernel_env.items()})
+        return dict(student=student, work=Path(work), status="failed", reason="fake", seconds=0.0, graded=False)
 
     monkeypatch.setattr(grading, "prepare", lambda *a, **k: None)
     monkeypatch.setattr(grading, "grade_one", fake_grade_one)
-    monkeypatch.setattr(grading, "merge", lambda result, db: {"test_f1": result["f1"]["points"]})
+    monkeypatch.setattr(grading, "merge", lambda result, db: {})
     (tmp_path / "sub" / "s1" / "task3_bert").mkdir(parents=True)
     (tmp_path / "gb.db").write_bytes(b"")
-    key = pd.read_csv(ANSWER_KEY, keep_default_na=False)
-    key.to_csv(tmp_path / "sub" / "s1" / "task3_bert" / "test_predictions.csv", index=False)
-    rows = grading.grade_all(tmp_path / "sub", workers=1, data=DATA_FILE, out_csv=tmp_path / "g.csv",
-                             main_db=tmp_path / "gb.db", copy_results=False, verbose=False)
-    assert seen["TASK3_DATA"] == str(DATA_FILE.resolve())
+    grading.grade_all(tmp_path / "sub", workers=1, data=DATA_FILE, out_csv=tmp_path / "g.csv",
+                      main_db=tmp_path / "gb.db", copy_results=False, verbose=False)
+    assert seen["kernel:TASK3_DATA"] == str(grading.SANDBOX_DATA_DIR / DATA_FILE.name)
     key_text = str(ANSWER_KEY.resolve())
     assert not [k for k, v in seen.items() if key_text in v], seen
-    assert "TASK3_GRADER_DATA" not in seen and "TASK3_ANSWER_KEY" not in seen
-    assert rows[0]["test_f1"] == 2.5 and rows[0]["test_f1_weighted"] == 1.0  # the grader's number
+    assert not {"TASK3_GRADER_DATA", "TASK3_ANSWER_KEY", "kernel:TASK3_GRADER_DATA",
+                "kernel:TASK3_ANSWER_KEY"} & set(seen)
