@@ -34,6 +34,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.tensorboard import SummaryWriter
 
 from coursekit import ROOT, SOLUTION_NB
 from coursekit.notebook import load_defs
@@ -199,15 +200,18 @@ def resume(path, trainer, module, cfg, procs):
     if state["config"] != checkpoint_config(cfg):
         changed = sorted(k for k in set(state["config"]) | set(cfg)
                          if k not in NOT_IN_CHECKPOINT_KEY and state["config"].get(k) != cfg.get(k))
-        raise Stop(f"{path} is from another configuration (differs: {', '.join(changed)}); "
-                   f"remove it or use another --run-dir")
+        raise Stop(f"{path} от другой конфигурации (отличаются: {', '.join(changed)}); "
+                   f"удалите его или укажите другой --run-dir")
     module.load_state_dict(state["model"])
     trainer._optimizer.load_state_dict(state["optimizer"])
     trainer._scaler.load_state_dict(state["scaler"])
     for _ in range(state["n_step"]):  # the Scheduler's public API: lr(k) after k steps
         trainer._scheduler.step()
     trainer._n_epoch, trainer._n_batch, trainer._n_step = state["epoch"], state["n_batch"], state["n_step"]
-    procs.print(f"resuming {path.name} at epoch {state['epoch']}")
+    if trainer._writer is not None:  # tensorboard: drop what the crashed run logged after the checkpoint
+        trainer._writer.close()
+        trainer._writer = SummaryWriter(trainer._logdir, purge_step=state["n_batch"])
+    procs.print(f"продолжаю с чекпоинта {path.name}: эпоха {state['epoch']}")
     return state["epoch"]
 
 
@@ -242,7 +246,7 @@ def run_epochs(stage, trainer, module, loader, n_epochs, batch_loss, cfg, procs,
             trainer._n_batch += 1
             fail_for_tests(stage, trainer._n_batch, procs)
         trainer._n_epoch += 1
-        message = f"{stage} epoch {epoch}: train loss {total / len(loader):.4f}, {time.perf_counter() - started:.1f} s"
+        message = f"{stage} эпоха {epoch}: train loss {total / len(loader):.4f}, {time.perf_counter() - started:.1f} с"
         if after_epoch is not None:
             message += after_epoch(epoch)
         procs.print(message)
@@ -288,7 +292,7 @@ def pretrain(sol, tokenizer, texts, run_dir, cfg, procs):
     ds.set_maxlen(max_len)
     weights = run_dir / "pretrained_weights.pt"
     if weights.exists():
-        procs.print(f"pretraining: {weights} is there, skipped")
+        procs.print(f"предобучение пропущено: {weights} уже есть")
         return max_len
     torch.manual_seed(cfg["seed"])
     p = cfg["pretrain_dropout"]
@@ -300,8 +304,8 @@ def pretrain(sol, tokenizer, texts, run_dir, cfg, procs):
     scheduler = make_scheduler(sol, optimizer, cfg["pretrain_peak_lr"], cfg["pretrain_epochs"] * len(loader), cfg)
     trainer = sol.Trainer(wrap(model, procs), optimizer, scheduler, tokenizer.pad_token_id, procs.device,
                           logdir=run_dir / "pretrain" if procs.main else None, max_grad_norm=cfg["max_grad_norm"])
-    procs.print(f"pretraining: {len(ds)} texts, MAX_LEN {max_len}, {len(loader)} steps/epoch, "
-                f"global batch {cfg['pretrain_batch_size']} on {procs.world} process(es)")
+    procs.print(f"предобучение: {len(ds)} текстов, MAX_LEN {max_len}, {len(loader)} шагов в эпохе, "
+                f"общий батч {cfg['pretrain_batch_size']}, процессов {procs.world}")
     run_epochs("pretrain", trainer, model, loader, cfg["pretrain_epochs"],
                lambda t, b: pretrain_loss(t, b, procs, tokenizer.pad_token_id), cfg, procs, run_dir)
     if procs.main:
@@ -343,9 +347,9 @@ def finetune(sol, tokenizer, splits, categories, max_len, run_dir, cfg, procs):
         trainer._log(name, value, trainer._n_epoch)
         return f", eval loss {val_loss:.4f}, val {name} {value:.4f}"
 
-    procs.print(f"fine-tuning: {len(train_ds)} texts, {len(loader)} steps/epoch, "
-                f"global batch {cfg['finetune_batch_size']}, trainable layers {cfg['trainable_layers']}, "
-                f"class weights {cfg['class_weight_power']}")
+    procs.print(f"дообучение: {len(train_ds)} текстов, {len(loader)} шагов в эпохе, общий батч "
+                f"{cfg['finetune_batch_size']}, учатся слои {cfg['trainable_layers']} (None — все), "
+                f"веса классов {cfg['class_weight_power']}")
     run_epochs("finetune", trainer, model, loader, cfg["finetune_epochs"],
                lambda t, b: finetune_loss(t, b, procs, weight), cfg, procs, run_dir, after_epoch=evaluate)
     return trainer, model
@@ -372,7 +376,7 @@ def run(cfg, data_path, run_dir, procs):
     run_dir.mkdir(parents=True, exist_ok=True)
     splits, categories = read_splits(data_path)
     if (run_dir / "finetuned_weights.pt").exists():
-        procs.print(f"{run_dir / 'finetuned_weights.pt'} is there: nothing to do (remove the run folder to retrain)")
+        procs.print(f"{run_dir / 'finetuned_weights.pt'} уже есть: обучать нечего (чтобы обучить заново, удалите папку)")
         return None
     started = time.perf_counter()
     all_texts = pd.concat([s["text"] for s in splits.values()]).tolist()
@@ -404,7 +408,7 @@ def parse_overrides(pairs, cfg):
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in cfg:
-            raise Stop(f"--set {pair!r}: expected key=value with key one of {', '.join(sorted(cfg))}")
+            raise Stop(f"--set {pair!r}: нужно ключ=значение, ключи: {', '.join(sorted(cfg))}")
         try:
             out[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
@@ -417,20 +421,26 @@ def config(profile, overrides, world):
     cfg.update(parse_overrides(overrides, cfg))
     for key in ("pretrain_batch_size", "finetune_batch_size"):
         if cfg[key] % world:
-            raise Stop(f"{key} = {cfg[key]} is the global batch and must divide by the {world} processes")
+            raise Stop(f"{key} = {cfg[key]} — общий батч всех процессов, он должен делиться на их число ({world})")
     return cfg
 
 
 def stop_on_sigterm(procs):
     """torchrun stops the other processes when one fails: say so in one line."""
     def handler(signum, frame):
-        print(f"coursekit.train: process {procs.rank} stopped: another process failed (see its error "
-              f"above); the same command resumes from the last epoch checkpoint", file=sys.stderr, flush=True)
+        print(f"coursekit.train: процесс {procs.rank} остановлен: упал другой процесс (его ошибка выше); "
+              f"та же команда продолжит обучение с последнего чекпоинта", file=sys.stderr, flush=True)
         os._exit(1)  # a collective with a dead peer may never return: no clean-up
-    signal.signal(signal.SIGTERM, handler)
+    if procs.world > 1:
+        signal.signal(signal.SIGTERM, handler)
 
 
-@record
+def lost_peer(exc):
+    """A collective failed because another process is gone (gloo notices at once, NCCL on timeout)."""
+    return isinstance(exc, dist.DistError) or any(s in str(exc) for s in ("Connection reset", "Connection closed",
+                                                                           "gloo", "NCCL", "Broken pipe"))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["smoke", "full"], default="smoke")
@@ -443,14 +453,16 @@ def main(argv=None):
     cfg = config(args.profile, args.set, procs.world)
     data = args.data or ensure_data(args.profile)
     if not Path(data).exists():
-        raise Stop(f"no dataset {data}: make data PROFILE={args.profile}")
+        raise Stop(f"нет файла данных {data}: make data PROFILE={args.profile}")
     run_dir = args.run_dir or ROOT / "build" / "train" / args.profile
     try:
         results = run(cfg, Path(data), Path(run_dir), procs)
-    except dist.DistError as exc:  # a peer died mid-collective (gloo notices at once)
+    except RuntimeError as exc:
+        if procs.world == 1 or not lost_peer(exc):
+            raise
         first = str(exc).strip().splitlines()[0][:200]
-        print(f"coursekit.train: process {procs.rank} stopped: lost another process ({first}); it probably "
-              f"failed (see its error above); the same command resumes from the last epoch checkpoint",
+        print(f"coursekit.train: процесс {procs.rank} остановлен: потеряна связь с другим процессом ({first}), "
+              f"вероятно, он упал (его ошибка выше); та же команда продолжит обучение с последнего чекпоинта",
               file=sys.stderr, flush=True)
         os._exit(1)  # no clean-up: the process group is broken
     if procs.world > 1:
@@ -459,4 +471,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    record(main)()  # torchrun's summary then shows a failed worker's exception

@@ -40,3 +40,21 @@ TINY = ["vocab_size=400", "hidden_size=16", "num_hidden_layers=2", "num_attentio
         "pretrain_batch_size=32", "pretrain_epochs=2", "pretrain_peak_lr=3e-3",
         "finetune_batch_size=32", "finetune_epochs=2", "finetune_peak_lr=3e-3",
         "pretrain_dropout=0.0", "finetune_dropout=0.0"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One single-process coursekit.train run on the tiny data: its run folder."""
+    from coursekit import train
+    folder = tmp_path_factory.mktemp("tiny")
+    data = write_tiny_data(folder)
+    train.main(["--data", str(data), "--run-dir", str(folder / "run"), "--set", *TINY])
+    return folder / "run"
+
+
+def scalars(logdir, tag):
+    """Values of a tensorboard scalar, in step order, over all event files of a folder."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(logdir))
+    events.Reload()
+    return [e.value for e in sorted(events.Scalars(tag), key=lambda e: e.step)]
