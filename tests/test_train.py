@@ -21,8 +21,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TINY, scalars
+from conftest import scalars
 from coursekit import ROOT, train
+from coursekit.train import TINY
 
 RTOL = 1e-5
 PRETRAIN_TAGS = ["train/loss", "train/MLM", "train/SOP", "train/grad_norm", "train/lr"]
