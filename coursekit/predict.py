@@ -12,10 +12,6 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
-from coursekit.notebook import load_defs
-
 
 class Stop(SystemExit):
     """Одна понятная строка вместо трассировки."""
@@ -40,8 +36,8 @@ def read_texts(path):
     return texts
 
 
-def load_model(weights, sol):
-    """returns: (модель в режиме eval, токенизатор, model.json как dict)"""
+def read_card(weights):
+    """model.json рядом с весами (проверки без torch: они быстрые). returns: dict"""
     weights = Path(weights)
     card_path = weights.with_name("model.json")
     if not weights.is_file():
@@ -51,12 +47,25 @@ def load_model(weights, sol):
                    f"токенизатор и размеры модели")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-        vocab = weights.parent / card["vocab"]
-        model = sol.BertFinetuneModel(**card["model_args"], num_classes=card["num_classes"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise Stop(f"{card_path} испорчен ({type(exc).__name__}: {exc})") from None
+    except ValueError as exc:
+        raise Stop(f"{card_path} испорчен ({exc})") from None
+    absent = [key for key in ("model_args", "num_classes", "max_len", "vocab", "categories") if key not in card]
+    if absent:
+        raise Stop(f"в {card_path} нет полей: {', '.join(absent)}")
+    vocab = weights.parent / card["vocab"]
     if not vocab.is_file():
         raise Stop(f"нет словаря токенизатора {vocab} (путь из {card_path.name})")
+    return card
+
+
+def load_model(weights, card, sol):
+    """returns: (модель в режиме eval, токенизатор)"""
+    import torch
+    weights, card_path = Path(weights), Path(weights).with_name("model.json")
+    try:
+        model = sol.BertFinetuneModel(**card["model_args"], num_classes=card["num_classes"])
+    except TypeError as exc:
+        raise Stop(f"{card_path} испорчен ({exc})") from None
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip, EOF... errors: all mean "not a weights file"
@@ -73,11 +82,12 @@ def load_model(weights, sol):
         raise Stop(f"веса {weights} не подходят к {card_path.name}: {problems}; нужны веса дообученной "
                    f"модели из того же прогона")
     model.load_state_dict(state)
-    return model.eval(), sol.WordpieceTokenizer(vocab), card
+    return model.eval(), sol.WordpieceTokenizer(weights.parent / card["vocab"])
 
 
 def predict(model, tokenizer, card, texts, top_k, sol):
     """returns: список (text, [(label, category, probability)] по убыванию вероятности)"""
+    import torch
     loader = sol.make_inference_loader(texts, tokenizer, card["max_len"])
     probabilities = []
     with torch.no_grad():
@@ -119,8 +129,10 @@ def main(argv=None):
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".json"):
         raise Stop(f"--output {args.output}: нужен файл .csv или .json")
     texts = read_texts(args.input)
+    card = read_card(args.weights)
+    from coursekit.notebook import load_defs  # torch and the notebook: seconds, so after the input checks
     sol = load_defs()
-    model, tokenizer, card = load_model(args.weights, sol)
+    model, tokenizer = load_model(args.weights, card, sol)
     write(predict(model, tokenizer, card, texts, args.top_k, sol), args.output)
     if args.output:
         print(f"{len(texts)} текстов, top-{args.top_k}: {args.output}", file=sys.stderr)

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from coursekit import ROOT, predict
+from coursekit.notebook import load_defs
 
 TEXTS = ["МОЛОКО ПАСТ. 3,2% 1Л", "ШОК. МОЛОЧНЫЙ 90Г", "ПАКЕТ МАЙКА"]
 
@@ -37,7 +38,7 @@ def error(capsys, *args):
 
 def reference_probabilities(run_dir):
     """The same model through the notebook's own FinetuneTrainer.predict_proba."""
-    sol = predict.load_defs()
+    sol = load_defs()
     card = json.loads((run_dir / "model.json").read_text())
     model = sol.BertFinetuneModel(**card["model_args"], num_classes=card["num_classes"])
     model.load_state_dict(torch.load(run_dir / "finetuned_weights.pt", weights_only=True))
