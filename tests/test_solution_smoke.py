@@ -2,6 +2,7 @@
 import json
 
 import pandas as pd
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from coursekit.smoke import run_solution, ensure_data
 
@@ -19,3 +20,9 @@ def test_solution_notebook_runs_and_reaches_f1(tmp_path):
     assert predictions["text"].tolist() == test["text"].tolist()
     assert (tmp_path / "runs" / "smoke" / "pretrain").is_dir()  # tensorboard logs
     assert list((tmp_path / "runs" / "smoke" / "finetune").glob("events.out.tfevents.*"))
+    # the fine-tuning strategies table (validation F1, time) and the figures next to the scalars
+    assert len(results["strategies_val"]) == 4, results
+    assert all({"weighted F1", "macro F1", "время, с"} == set(row) for row in results["strategies_val"].values())
+    events = EventAccumulator(str(tmp_path / "runs" / "smoke" / "finetune"))
+    events.Reload()
+    assert {"eval/confusion_matrix", "eval/f1_per_class"} <= set(events.Tags()["images"])
