@@ -47,17 +47,18 @@ def main():
     parser.add_argument("--profile", choices=["tiny", "smoke", "full"], default="tiny")
     parser.add_argument("--nproc", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_ddp")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="CPU threads of the 1-process run; each of the N processes gets threads // N")
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     if args.profile == "tiny":
         train_args = ["--data", str(write_tiny_data(args.out)), "--set", *TINY]
     else:
         train_args = ["--profile", args.profile]
-    cpus = os.cpu_count() or 1
-    one = launch(1, train_args, args.out / "one", threads=cpus)
+    one = launch(1, train_args, args.out / "one", threads=args.threads)
     (args.out / "many").mkdir()
     shutil.copytree(args.out / "one" / "tokenizer", args.out / "many" / "tokenizer")
-    many = launch(args.nproc, train_args, args.out / "many", threads=max(1, cpus // args.nproc))
+    many = launch(args.nproc, train_args, args.out / "many", threads=max(1, args.threads // args.nproc))
     print(f"{'':32}{'1 process':>12}{f'{args.nproc} processes':>14}")
     for key in ["pretrain_and_tokenizer_seconds", "finetune_seconds", "wall_seconds", "val_f1_weighted", "val_f1_macro"]:
         print(f"{key:32}{one[key]:>12}{many[key]:>14}")
