@@ -2,7 +2,7 @@
 own classes (`load_defs`), on one process or on N with torchrun (DDP).
 
     python -m coursekit.train --profile smoke|full                               # 1 process / 1 GPU
-    torchrun --nproc_per_node=N -m coursekit.train --profile full                # N GPUs (DDP)
+    torchrun --standalone --nproc_per_node=N -m coursekit.train --profile full   # N GPUs (DDP)
     ... [--data CSV] [--run-dir DIR] [--set key=value ...]                        # overrides
 
 Hyper-parameters are the notebook's PROFILES (its `profiles` cell) plus RECIPE below; batch sizes
@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from sklearn.metrics import f1_score
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.tensorboard import SummaryWriter
@@ -390,7 +391,6 @@ def save_for_predict(run_dir, args, max_len, vocab, categories):
 
 
 def scores(sol, trainer, frame, tokenizer, max_len, name):
-    from sklearn.metrics import f1_score
     preds = trainer.predict(sol.make_inference_loader(frame["text"], tokenizer, max_len))
     y = frame["label"].astype(int)
     return preds, {f"{name}_f1_weighted": round(f1_score(y, preds, average="weighted"), 4),
