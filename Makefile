@@ -3,11 +3,12 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= smoke
+NPROC ?= 1
 TORCH_SPEC ?= torch==2.13.0
 BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
 
-.PHONY: help setup bwrap data solution release autograde demo test bench baseline images
+.PHONY: help setup bwrap data solution train release autograde demo test bench baseline images
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
@@ -15,6 +16,7 @@ help:
 	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
 	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
+	@echo "make train     - предобучение и дообучение без ноутбука: PROFILE=smoke|full NPROC=<число GPU>"
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
 	@echo "make autograde - проверить все работы из submitted/ (ядра в песочнице bubblewrap), выгрузить оценки и отзывы"
 	@echo "make bench     - замеры: проверки, модель, автопроверка, каталог ошибок; make baseline - TF-IDF"
@@ -45,6 +47,14 @@ data: setup
 
 solution: setup
 	$(PY) -m coursekit.smoke --profile $(PROFILE)
+
+# NPROC > 1: torchrun, one process per GPU (DDP); batch sizes in PROFILES are global
+train: setup
+ifeq ($(NPROC),1)
+	$(PY) -m coursekit.train --profile $(PROFILE)
+else
+	$(VENV)/bin/torchrun --standalone --nproc_per_node=$(NPROC) -m coursekit.train --profile $(PROFILE)
+endif
 
 release: setup
 	$(PY) -m coursekit.release

@@ -31,3 +31,21 @@ def recording(monkeypatch, tmp_path, checks):
     monkeypatch.setenv(checks.PROBE_DIR_ENV, str(probe))
     monkeypatch.setenv(checks.PROBE_SEED_ENV, str(PROBE_SEED))
     return lambda name: checks.judge(name, str(probe / f'{name}.npz'), PROBE_SEED)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One single-process coursekit.train run on the tiny data: its run folder."""
+    from coursekit import train
+    folder = tmp_path_factory.mktemp("tiny")
+    data = train.write_tiny_data(folder)
+    train.main(["--data", str(data), "--run-dir", str(folder / "run"), "--set", *train.TINY])
+    return folder / "run"
+
+
+def scalars(logdir, tag):
+    """Values of a tensorboard scalar, in step order, over all event files of a folder."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(logdir))
+    events.Reload()
+    return [e.value for e in sorted(events.Scalars(tag), key=lambda e: e.step)]

@@ -1,6 +1,7 @@
 """The reference solution runs end to end with the smoke profile and reaches the F1 bar on the
 shared test set, scored by the grader against the answer key (slow: minutes)."""
 import pandas as pd
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from coursekit.smoke import ensure_data, grader_scores, run_solution
 
@@ -19,3 +20,9 @@ def test_solution_notebook_runs_and_reaches_f1(tmp_path):
     assert predictions["text"].tolist() == test["text"].tolist()  # every test text of the full data
     assert (tmp_path / "runs" / "smoke" / "pretrain").is_dir()  # tensorboard logs
     assert list((tmp_path / "runs" / "smoke" / "finetune").glob("events.out.tfevents.*"))
+    # the fine-tuning strategies table (validation F1, time) and the figures next to the scalars
+    assert len(results["strategies_val"]) == 4, results
+    assert all({"weighted F1", "macro F1", "время, с"} == set(row) for row in results["strategies_val"].values())
+    events = EventAccumulator(str(tmp_path / "runs" / "smoke" / "finetune"))
+    events.Reload()
+    assert {"eval/confusion_matrix", "eval/f1_per_class"} <= set(events.Tags()["images"])
