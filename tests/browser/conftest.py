@@ -68,12 +68,16 @@ class Server:
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout):
-        """Ready when OUR process answers /api/status with OUR token; if the process exits (port taken)
-        or never answers, it is stopped and the start fails: a stranger on the port is never used."""
+        """Ready when OUR process listens on the port and answers /api/status with OUR token; if it
+        exits (port taken) or never answers, it is stopped and the start fails: whatever else answers
+        on that port is never used."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
+            if not self._listening():
+                time.sleep(0.3)
+                continue
             try:
                 with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as r:
                     if r.status == 200 and "started" in json.load(r):
@@ -81,9 +85,18 @@ class Server:
             except (OSError, ValueError):
                 pass
             time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"jupyter on port {self.port} did not start (rc={self.proc.returncode}):\n"
+        left = self.stop()
+        raise RuntimeError(f"jupyter on port {self.port} did not start (rc={self.proc.returncode}, "
+                           f"processes left: {left}):\n"
                            + self.log()[-3000:])
+
+    def _listening(self):
+        try:
+            proc = psutil.Process(self.proc.pid)
+            conns = proc.net_connections("inet") if hasattr(proc, "net_connections") else proc.connections("inet")
+        except psutil.Error:
+            return False
+        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in conns)
 
     def log(self):
         return self.log_path.read_text(errors="replace")
