@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from coursekit import SOLUTION_NB
+from coursekit import ROOT, SOLUTION_NB
 from coursekit.demo import strip_markers
 
 from .conftest import running, smoke_data
@@ -87,18 +87,20 @@ def test_notebook_opens_with_every_diagram_and_readable_russian(page, release, s
     nb = nbformat.read(str(release / NB), as_version=4)
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     expected = sum(len(DIAGRAM_REF.findall(s)) for s in markdown)
+    drawn = sorted(p.name for p in (ROOT / "images").glob("*.png"))  # by images/draw_images.py
+    assert expected >= len(drawn) > 0, f"в тексте {expected} ссылок на картинки, нарисовано {drawn}"
     images = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown img")
-    assert expected > 0 and images.count() == expected, \
-        f"в тексте {expected} картинок, в браузере {images.count()} элементов <img>"
+    assert images.count() == expected, f"в тексте {expected} картинок, в браузере {images.count()} элементов <img>"
     broken = []
     for k in range(images.count()):
         img = images.nth(k)
-        img.scroll_into_view_if_needed()
+        img.evaluate("img => img.scrollIntoView({block: 'center'})")  # also when it has no size
         page.wait_for_function("img => img.complete", arg=img.element_handle())
         size = img.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
         if min(size) <= 0:
             broken.append((img.get_attribute("alt"), size))
-        shots(img, f"02_student_diagram_{k + 1}")
+        else:
+            shots(img, f"02_student_diagram_{k + 1}")
     assert not broken, f"схемы не показаны (alt, [naturalWidth, ширина]): {broken}"
 
     text = page.locator(".jp-Notebook").text_content()
