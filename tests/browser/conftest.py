@@ -1,8 +1,8 @@
 """Real-browser tests (`make test-browser`): Jupyter servers on free localhost ports, Debian's
 Chromium driven by Playwright (system browser, nothing downloaded). Screenshots: build/browser/.
 
-Debug: TASK3_BROWSER_HEADED=1 with a display shows the window; server logs are printed on failure
-and kept in the temporary folder named in the failure message.
+Debug: see CONTRIBUTING.md (TASK3_BROWSER_HEADED=1 with a display shows the window; a server that
+does not start puts its log into the failure).
 """
 import contextlib
 import json
@@ -44,7 +44,7 @@ class Server:
     """`python -m jupyterlab` in `cwd`, on 127.0.0.1:`port` with a fresh token and its own
     config/runtime/settings folders under `home`."""
 
-    def __init__(self, cwd, home, port=None, extra=(), env=None, timeout=90):
+    def __init__(self, cwd, home, port=None, timeout=120):
         self.port = port or free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -54,14 +54,15 @@ class Server:
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(value))
         self.log_path = home / f"jupyter-{self.port}.log"
-        full_env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
+        # the student's own environment: nothing of the grader's (NBGRADER_EXECUTION, TASK3_DATA, ...)
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("NBGRADER_", "TASK3_"))}
+        full_env = dict(clean, JUPYTER_CONFIG_DIR=str(home / "config"),
                         JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"),
                         JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "ws"),
-                        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-                        PYTHONWARNINGS="ignore", **(env or {}))
+                        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.allow_root=True",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={cwd}", *extra]
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={cwd}"]
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)

@@ -29,7 +29,7 @@ def test_server_already_on_the_port_is_not_reused(tmp_path):
     try:
         assert free_port() != port
         with pytest.raises(RuntimeError, match=f"port {port} did not start") as failed:
-            Server(tmp_path, tmp_path / "home", port=port)
+            Server(tmp_path, tmp_path / "home", port=port).stop()  # stop(): only if it wrongly started
         assert "processes left: []" in str(failed.value) and "already in use" in str(failed.value)
     finally:
         impostor.shutdown()
