@@ -58,12 +58,16 @@ def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browse
         row.locator("a.name-shown").click()
 
         score = page.locator(f"input.score#{ANSWER}")
+        comment = page.locator(f"textarea#{ANSWER}-comment")
+        # formgrader binds its save handlers once it has loaded the grades and comments: it marks
+        # the score box of an ungraded answer and puts a placeholder into the comment box
+        page.locator(f"input.score.needs_manual_grade#{ANSWER}").wait_for(timeout=120_000)
+        page.locator(f"textarea#{ANSWER}-comment[placeholder]").wait_for(timeout=120_000)
         score.scroll_into_view_if_needed()
         with page.expect_response(lambda r: "/api/grade/" in r.url and r.request.method == "PUT") as saved:
             score.fill(str(SCORE))
             score.press("Tab")
         assert saved.value.ok, saved.value.status
-        comment = page.locator(f"textarea#{ANSWER}-comment")
         with page.expect_response(lambda r: "/api/comment/" in r.url and r.request.method == "PUT") as saved:
             comment.fill(COMMENT)
             comment.press("Tab")
