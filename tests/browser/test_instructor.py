@@ -89,7 +89,7 @@ def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browse
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(feedback.as_uri())
     shown = page.get_by_text(COMMENT)
-    assert shown.count() == 1 and page.get_by_text(f"Score: {SCORE} / 0.2").count() == 1, \
+    assert shown.count() == 1 and page.get_by_text(f"Score: {SCORE} / 0.2").count() >= 1, \
         f"в отзыве {feedback} нет комментария или оценки"
     shown.scroll_into_view_if_needed()
     shots(page, "09_feedback_with_comment")
