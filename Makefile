@@ -7,12 +7,14 @@ NPROC ?= 1
 TORCH_SPEC ?= torch==2.13.0
 BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup bwrap data solution train release autograde demo test bench baseline images
+.PHONY: help setup bwrap data solution train release autograde demo test test-browser browser-deps bench baseline images
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
 	@echo "make test      - тесты курса (pytest)"
+	@echo "make test-browser - тесты в настоящем браузере: JupyterLab студента, formgrader преподавателя"
 	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
 	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
@@ -70,7 +72,18 @@ demo: setup
 	$(PY) -m coursekit.demo
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/browser
+
+# Real-browser tests (tests/browser/): Debian's Chromium driven by Playwright, no browser download.
+test-browser: setup
+	@test -x $(CHROMIUM) || $(MAKE) browser-deps
+	@test -f data/task3_data_smoke.csv || $(MAKE) data PROFILE=smoke
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser
+
+browser-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "нужен Chromium ($(CHROMIUM)): sudo apt-get install chromium (или CHROMIUM=путь)" >&2; exit 1; fi
 
 bench: setup
 	$(PY) bench/check_speed.py

@@ -1229,7 +1229,8 @@ def _tok(tokenizer, text, what='tokenizer(text)'):
 @_check('WordpieceTokenizer')
 def test_tokenizer(tokenizer):
     if tokenizer is None:
-        _fail('получено None вместо токенизатора')
+        _fail('токенизатор: не реализовано (получено None вместо токенизатора)',
+              'заполните ячейку, которая создаёт tokenizer через WordpieceTokenizer.from_corpus(...), и выполните её')
     if inspect.isclass(tokenizer):
         _fail('передайте объект токенизатора (результат WordpieceTokenizer.from_corpus(...)), а не класс')
     if not callable(tokenizer):

@@ -1,0 +1,96 @@
+"""The instructor's path: two demo submissions autograded (`python -m coursekit.grading`, the
+command behind `make autograde`) in a throw-away copy of the course, a written answer graded by hand
+in nbgrader's formgrader, then the export, a second autograde and the student's feedback.
+"""
+import csv
+import subprocess
+import sys
+
+import pandas as pd
+
+from coursekit import demo
+from coursekit import nbgrader_cells as nc
+
+from .conftest import copy_course, running, smoke_data
+
+ANSWER, SCORE, COMMENT = "answer_attention", 0.15, "Верно про масштаб √d, но не сказано про softmax"
+STUDENT = "demo_full"
+
+
+def autograde(course, *args):
+    """`make autograde` on the course copy (coursekit.ROOT there is the copy)."""
+    proc = subprocess.run([sys.executable, "-m", "coursekit.grading", "--workers", "1", "--cell-timeout", "60", *args],
+                          cwd=course, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(course / "grades.csv", newline="") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def make_class(course, tmp):
+    """demo_full (the solution, predictions = true test labels) and demo_untouched (the release)."""
+    data = smoke_data()
+    test = pd.read_csv(data, keep_default_na=False).query("split == 'test'")
+    predictions = tmp / "test_predictions.csv"
+    test[["text", "label"]].to_csv(predictions, index=False)
+    src = nc.read(course / "solutions" / "task3_bert" / "task3_bert.ipynb")
+    rel = nc.read(course / "assignments" / "task3_bert" / "task3_bert.ipynb")
+    cases = demo.build_cases(src, rel, predictions, data)
+    demo.write_class({k: cases[k] for k in ("full", "untouched")}, course / "submitted")
+
+
+def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browser, shots, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("instructor")
+    course = copy_course(tmp / "course")
+    make_class(course, tmp)
+    first = autograde(course)
+    assert set(first) == {"demo_full", "demo_untouched"} and first[STUDENT][ANSWER] == "", first
+
+    with running(course, tmp / "home") as server:
+        # the token as a header: formgrader's own XHRs carry no token and would be sent to /login
+        context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                      extra_http_headers={"Authorization": f"token {server.token}"})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{server.url}/formgrader/gradebook/task3_bert/task3_bert")
+        row = page.locator("tr", has=page.locator("a.name-shown", has_text=STUDENT))
+        row.locator(".reveal .name-hidden").click()  # the eye: show the student's id
+        shots(page, "07_formgrader_submissions")
+        row.locator("a.name-shown").click()
+
+        score = page.locator(f"input.score#{ANSWER}")
+        comment = page.locator(f"textarea#{ANSWER}-comment")
+        # formgrader binds its save handlers once it has loaded the grades and comments: it marks
+        # the score box of an ungraded answer and puts a placeholder into the comment box
+        page.locator(f"input.score.needs_manual_grade#{ANSWER}").wait_for(timeout=120_000)
+        page.locator(f"textarea#{ANSWER}-comment[placeholder]").wait_for(timeout=120_000)
+        score.scroll_into_view_if_needed()
+        with page.expect_response(lambda r: "/api/grade/" in r.url and r.request.method == "PUT") as saved:
+            score.fill(str(SCORE))
+            score.press("Tab")
+        assert saved.value.ok, saved.value.status
+        with page.expect_response(lambda r: "/api/comment/" in r.url and r.request.method == "PUT") as saved:
+            comment.fill(COMMENT)
+            comment.press("Tab")
+        assert saved.value.ok, saved.value.status
+        page.locator(f"#{ANSWER}").scroll_into_view_if_needed()
+        shots(page, "08_formgrader_manual_grade_saved")
+        context.close()
+
+    export = tmp / "export.csv"
+    subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={export}"], cwd=course, check=True,
+                   capture_output=True, timeout=300)
+    exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(export, newline=""))}
+    assert abs(exported[STUDENT] - (float(first[STUDENT]["auto_total"]) + SCORE)) < 1e-3, exported
+
+    again = autograde(course, "--students", STUDENT)  # the others' grades are not at stake
+    assert float(again[STUDENT][ANSWER]) == SCORE, again[STUDENT]
+    assert abs(float(again[STUDENT]["total"]) - float(again[STUDENT]["auto_total"]) - SCORE) < 1e-6
+    feedback = course / "feedback" / STUDENT / "task3_bert" / "task3_bert.html"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(feedback.as_uri())
+    shown = page.get_by_text(COMMENT)
+    assert shown.count() == 1 and page.get_by_text(f"Score: {SCORE} / 0.2").count() >= 1, \
+        f"в отзыве {feedback} нет комментария или оценки"
+    shown.scroll_into_view_if_needed()
+    shots(page, "09_feedback_with_comment")
+    page.close()
