@@ -77,7 +77,7 @@ test: setup
 # Real-browser tests (tests/browser/): Debian's Chromium driven by Playwright, no browser download.
 test-browser: setup
 	@test -x $(CHROMIUM) || $(MAKE) browser-deps
-	@test -f data/task3_data_smoke.csv || $(MAKE) data PROFILE=smoke
+	@test -f data/answer_key/task3_answer_key_smoke.csv || $(PY) data/build_dataset.py --profile smoke
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser
 
 browser-deps:

@@ -18,7 +18,8 @@ from coursekit.smoke import ANSWER_KEY, ensure_data
 
 SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_cell_retyped",
           "tests_monkeypatched", "kernel_crash", "warnings_stderr", "predictions_partial",
-          "predictions_garbage"]
+          "predictions_garbage", "tamper_input_transformer", "tamper_forged_records", "tamper_checks_replaced",
+          "tamper_f1_cell_silenced", "tamper_tests_file_and_torch"]
 
 
 @pytest.fixture(scope="module")

@@ -172,5 +172,5 @@ def copy_course(dest):
 def smoke_data():
     path = ROOT / "data" / "task3_data_smoke.csv"
     if not path.exists():
-        pytest.fail("нет data/task3_data_smoke.csv: make data PROFILE=smoke (make test-browser делает это сам)")
+        pytest.fail("нет data/task3_data_smoke.csv: python data/build_dataset.py --profile smoke (make test-browser делает это сам)")
     return path

@@ -19,7 +19,10 @@ STUDENT = "demo_full"
 
 def autograde(course, *args):
     """`make autograde` on the course copy (coursekit.ROOT there is the copy)."""
-    proc = subprocess.run([sys.executable, "-m", "coursekit.grading", "--workers", "1", "--cell-timeout", "60", *args],
+    data = ["--data", str(course / "data" / "task3_data_smoke.csv"),
+            "--answer-key", str(course / "data" / "answer_key" / "task3_answer_key_smoke.csv")]
+    proc = subprocess.run([sys.executable, "-m", "coursekit.grading", "--workers", "1", "--cell-timeout", "60",
+                           *data, *args],
                           cwd=course, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(course / "grades.csv", newline="") as f:
@@ -29,12 +32,13 @@ def autograde(course, *args):
 def make_class(course, tmp):
     """demo_full (the solution, predictions = true test labels) and demo_untouched (the release)."""
     data = smoke_data()
-    test = pd.read_csv(data, keep_default_na=False).query("split == 'test'")
+    key = pd.read_csv(course / "data" / "answer_key" / "task3_answer_key_smoke.csv", keep_default_na=False)
     predictions = tmp / "test_predictions.csv"
-    test[["text", "label"]].to_csv(predictions, index=False)
+    key[["text", "label"]].to_csv(predictions, index=False)
     src = nc.read(course / "solutions" / "task3_bert" / "task3_bert.ipynb")
     rel = nc.read(course / "assignments" / "task3_bert" / "task3_bert.ipynb")
-    cases = demo.build_cases(src, rel, predictions, data)
+    cases = demo.build_cases(src, rel, predictions, data,
+                             course / "data" / "answer_key" / "task3_answer_key_smoke.csv")
     demo.write_class({k: cases[k] for k in ("full", "untouched")}, course / "submitted")
 
 

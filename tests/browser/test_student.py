@@ -27,8 +27,9 @@ def build_release(dest):
     out = dest / "assignments" / "task3_bert"
     subprocess.run([sys.executable, "-m", "coursekit.release", "--out", str(out)], check=True,
                    capture_output=True, timeout=300)
-    (dest / "data").mkdir()
-    shutil.copy(smoke_data(), dest / "data")
+    (dest / "data").mkdir()  # the notebook finds its data in ../../data/, as in the repository
+    shutil.copy(smoke_data(), dest / "data" / "task3_data.csv")
+    shutil.copy(smoke_data().with_name("task3_categories.csv"), dest / "data")
     return out
 
 
