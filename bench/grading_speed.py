@@ -3,7 +3,8 @@ worker without it (--no-sandbox), then with W workers in the sandbox.
 
     python bench/grading_speed.py [--copies 4] [--workers 2]
 
-Prints seconds per submission (median) and the wall time of each run, the sandbox's overhead per
+Prints seconds per submission (median) and the wall time of each run, the share of it that the
+grader's replay of the check records takes, the sandbox's overhead per
 submission and the speed-up of W workers over one (all runs in this process, one after the other).
 Needs the release (make release) and the smoke data; predictions are the smoke test labels
 (F1 = 1), so no solution run is needed.
@@ -56,9 +57,11 @@ def main():
             per = [r["seconds"] for r in rows]
             per_sub[run] = statistics.median(per)
             scores = {r["auto_total"] for r in rows}
+            judge_share = statistics.median(r.get("judge_seconds", 0) / max(r["seconds"], 1e-9)
+                                            for r in grade_all.last_results.values())
             print(f"{name}, workers={workers}: {len(rows)} submissions in {walls[run]:.1f} s wall, "
                   f"{min(per):.1f}..{max(per):.1f} s per submission (median {per_sub[run]:.1f}), "
-                  f"auto scores {sorted(scores)}")
+                  f"auto scores {sorted(scores)}; the grader's replay of the checks: {judge_share:.1%} of it")
         overhead = per_sub["sandbox_1"] / per_sub["no-sandbox_1"] - 1
         print(f"sandbox overhead per submission (1 worker, median): {overhead * 100:+.1f}% "
               f"({per_sub['sandbox_1']:.1f} s vs {per_sub['no-sandbox_1']:.1f} s)")

@@ -256,8 +256,10 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
             submitted_nb = nc.read(sub / f"{ASSIGNMENT}.ipynb")
         except Exception:  # nbgrader graded a fixed-up copy; scan that one
             submitted_nb = nb
+        judged = time.perf_counter()
         result["review"] = judge.judge_into_gradebook(
             work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, kernel_dir / probes, seed, f1=f1)
+        result["judge_seconds"] = round(time.perf_counter() - judged, 1)
         rc = run(nbgrader_cmd(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work),
                  env, 300, log)
         if rc != 0:
