@@ -7,7 +7,8 @@ process that never runs student code: the references and comparisons are compute
 transcript's data. A check cell's points come from this verdict, not from the notebook's output.
 
     python -m coursekit.judge --probes DIR --seed N [--checks solutions/task3_bert/tests.py]
-prints {check: [passed, message]} as JSON (one line). `judge_submission` runs that in a subprocess
+prints {record: [passed, message]} as JSON (one line); a record is `<check>@<execution count of
+the cell that called it>`, so the points follow the check cell, not another call of the same check. `judge_submission` runs that in a subprocess
 with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
 
 Also here: which grade cell is which check (`check_cells`), what the notebook itself claimed
@@ -51,17 +52,25 @@ def load_checks(path=CHECKS):
     return module
 
 
+def record_name(check, cell):
+    """The record a check cell wrote: `<check>@<its execution count>` (tests._record_name)."""
+    count = cell.get("execution_count")
+    return f"{check}@{count}" if isinstance(count, int) else check
+
+
 def judge_dir(probe_dir, seed, names, checks_path=CHECKS):
-    """{check: (passed, message)} for the transcripts in probe_dir (a missing one fails)."""
+    """{record name: (passed, message)} for the records `<name>.npz` in probe_dir; a record name
+    is `<check>` or `<check>@<cell>`; a missing or non-regular file fails."""
     checks = load_checks(checks_path)
     out = {}
     for name in names:
+        check = name.split("@")[0]
         path = Path(probe_dir) / f"{name}.npz"
-        if not path.is_file() or path.is_symlink():
-            out[name] = (False, f"{checks.__dict__[name].component}: проверка не выполнялась при автопроверке "
+        if Path(probe_dir).is_symlink() or not path.is_file() or path.is_symlink():
+            out[name] = (False, f"{checks.__dict__[check].component}: проверка не выполнялась при автопроверке "
                                 "(нет записи её хода): ячейка проверки не дошла до вызова или вызов был подменён")
         else:
-            out[name] = checks.judge(name, str(path), seed)
+            out[name] = checks.judge(check, str(path), seed)
     return out
 
 
@@ -117,14 +126,16 @@ def _dotted(node):
     return None
 
 
-def suspicious_code(nb):
+def suspicious_code(nb, src_nb=None):
     """Reasons to review: names from SUSPICIOUS_NAMES and assignments to attributes of library or
-    check modules, in code cells that are not the instructor's locked cells; IPython magics and
-    shell escapes too. Sorted, one line each."""
+    check modules, in code cells that are not the instructor's locked cells (nor unchanged cells of
+    the source notebook `src_nb`); IPython magics and shell escapes too. Sorted, one line each."""
     found = set()
+    given = {c.source.strip() for c in src_nb.cells if c.cell_type == "code"} if src_nb is not None else set()
     for i, cell in enumerate(nb.cells):
         meta = nc.nbg(cell)
-        if cell.cell_type != "code" or (meta.get("locked") and not meta.get("solution")):
+        if cell.cell_type != "code" or (meta.get("locked") and not meta.get("solution")) \
+                or cell.source.strip() in given:
             continue
         lines = cell.source.splitlines()
         if any(line.lstrip().startswith(("%", "!")) for line in lines):
@@ -165,9 +176,11 @@ def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, su
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     src_cells = check_cells(src_nb)
-    verdicts = judge_submission(probe_dir, seed, sorted(set(src_cells.values())), timeout)
+    records = {nc.nbg(c).get("grade_id"): record_name(src_cells[nc.nbg(c)["grade_id"]], c)
+               for c in autograded_nb.cells if nc.nbg(c).get("grade_id") in src_cells}
+    verdicts = judge_submission(probe_dir, seed, sorted(set(records.values())), timeout)
     claimed = claimed_passes(autograded_nb, src_cells)
-    review = [f"подозрительный код: {reason}" for reason in suspicious_code(submitted_nb)]
+    review = [f"подозрительный код: {reason}" for reason in suspicious_code(submitted_nb, src_nb)]
     with Gradebook(f"sqlite:///{db_path}") as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy chatter inside nbgrader's api
         try:
@@ -177,7 +190,7 @@ def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, su
         comments = {c.name: c for c in nb.comments}
         for grade in nb.grades:
             if grade.name in src_cells:
-                passed, message = verdicts[src_cells[grade.name]]
+                passed, message = verdicts.get(records.get(grade.name), (False, "ячейка проверки не найдена"))
                 if claimed.get(grade.name) and not passed:
                     review.append(f"{grade.name}: в ноутбуке ✓, а проверяющий: {message[:200]}")
                 score, comment = (grade.max_score, None) if passed else (0.0, f"Проверяющий: {message}")

@@ -14,6 +14,7 @@ import pytest
 
 from coursekit import SOLUTION_NB
 from coursekit import judge as cj
+from coursekit.demo import fill as demo_fill
 from coursekit import nbgrader_cells as nc
 from coursekit.notebook import load_defs
 from tests.conftest import PROBE_SEED
@@ -183,7 +184,9 @@ def test_every_autograded_code_cell_is_a_check_or_the_f1_cell():
 
 def test_suspicious_code_is_flagged_and_the_solution_is_not():
     src = nc.read(SOLUTION_NB)
-    assert cj.suspicious_code(src) == []
+    assert cj.suspicious_code(src, src) == []
+    release = nc.read(SOLUTION_NB.parent.parent.parent / 'assignments' / 'task3_bert' / 'task3_bert.ipynb')
+    assert cj.suspicious_code(demo_fill(release, src), src) == []
     src.cells[9].metadata['nbgrader'] = dict(src.cells[9].metadata['nbgrader'], locked=False, solution=True)
     for source, expected in [
         ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])", 'get_ipython'),
@@ -195,7 +198,7 @@ def test_suspicious_code_is_flagged_and_the_solution_is_not():
         ("!cat /etc/passwd", 'команда оболочки'),
     ]:
         src.cells[9].source = source
-        found = cj.suspicious_code(src)
+        found = cj.suspicious_code(src, nc.read(SOLUTION_NB))
         assert any(expected in reason for reason in found), (source, found)
 
 
@@ -214,3 +217,19 @@ def test_transcript_has_no_pickle(attention):
     with zipfile.ZipFile(attention) as z:
         for name in z.namelist():
             assert b"'descr': '|O'" not in z.read(name)[:200], name
+
+
+def test_points_follow_the_check_cell_not_another_call(checks, reference, tmp_path, monkeypatch):
+    """The record of the check cell (execution count 5) is judged; a later call of the same check
+    on a broken object in another cell (count 9) does not cost the cell its points."""
+    release = load_defs(SOLUTION_NB.parent.parent.parent / 'assignments' / 'task3_bert' / 'task3_bert.ipynb',
+                        name='release_judge_cells')
+    for count, cls in ((5, reference.MultiHeadSelfAttention), (9, release.MultiHeadSelfAttention)):
+        path = record(checks, 'test_attention', (cls,), tmp_path, monkeypatch)
+        path.rename(tmp_path / f'test_attention@{count}.npz')
+    assert cj.record_name('test_attention', {'execution_count': 5}) == 'test_attention@5'
+    assert cj.record_name('test_attention', {'execution_count': None}) == 'test_attention'
+    verdicts = cj.judge_dir(tmp_path, PROBE_SEED, ['test_attention@5', 'test_attention@9', 'test_attention'])
+    assert verdicts['test_attention@5'] == (True, '✓')
+    assert not verdicts['test_attention@9'][0] and 'не реализовано' in verdicts['test_attention@9'][1]
+    assert not verdicts['test_attention'][0] and 'не выполнялась' in verdicts['test_attention'][1]
