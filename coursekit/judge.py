@@ -7,7 +7,7 @@ process that never runs student code: the references and comparisons are compute
 transcript's data. A check cell's points come from this verdict, not from the notebook's output.
 
     python -m coursekit.judge --probes DIR --seed N [--checks solutions/task3_bert/tests.py]
-prints {record: [passed, message]} as JSON (one line); a record is `<check>@<execution count of
+prints {record: [passed, message]} as JSON (one line); a record is `<check>@<IPython's counter in
 the cell that called it>`, so the points follow the check cell, not another call of the same check. `judge_submission` runs that in a subprocess
 with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
 
@@ -52,10 +52,17 @@ def load_checks(path=CHECKS):
     return module
 
 
-def record_name(check, cell):
-    """The record a check cell wrote: `<check>@<its execution count>` (tests._record_name)."""
+def record_name(check, cell, probe_dir=None):
+    """The record a check cell wrote (tests._record_name). Inside the running cell IPython's counter
+    is already one ahead of the count nbclient stores in the notebook (IPython 8/9); the stored
+    count itself is the fallback for versions that do it the other way."""
     count = cell.get("execution_count")
-    return f"{check}@{count}" if isinstance(count, int) else check
+    if not isinstance(count, int):
+        return check
+    ahead = f"{check}@{count + 1}"
+    if probe_dir is None or (Path(probe_dir) / f"{ahead}.npz").exists():
+        return ahead
+    return f"{check}@{count}"
 
 
 def judge_dir(probe_dir, seed, names, checks_path=CHECKS):
@@ -80,6 +87,8 @@ def _limit_memory():
 
 def judge_submission(probe_dir, seed, names, timeout=300, checks_path=CHECKS):
     """judge_dir in a fresh capped subprocess; on a crash or timeout every check fails with the reason."""
+    if not names:
+        return {}
     cmd = [sys.executable, "-m", "coursekit.judge", "--probes", str(probe_dir), "--seed", str(seed),
            "--checks", str(checks_path), "--names", ",".join(names)]
     try:
@@ -176,7 +185,7 @@ def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, su
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     src_cells = check_cells(src_nb)
-    records = {nc.nbg(c).get("grade_id"): record_name(src_cells[nc.nbg(c)["grade_id"]], c)
+    records = {nc.nbg(c).get("grade_id"): record_name(src_cells[nc.nbg(c)["grade_id"]], c, probe_dir)
                for c in autograded_nb.cells if nc.nbg(c).get("grade_id") in src_cells}
     verdicts = judge_submission(probe_dir, seed, sorted(set(records.values())), timeout)
     claimed = claimed_passes(autograded_nb, src_cells)

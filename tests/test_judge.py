@@ -220,16 +220,18 @@ def test_transcript_has_no_pickle(attention):
 
 
 def test_points_follow_the_check_cell_not_another_call(checks, reference, tmp_path, monkeypatch):
-    """The record of the check cell (execution count 5) is judged; a later call of the same check
-    on a broken object in another cell (count 9) does not cost the cell its points."""
+    """The record of the check cell is judged; a later call of the same check on a broken object in
+    another cell does not cost the cell its points."""
     release = load_defs(SOLUTION_NB.parent.parent.parent / 'assignments' / 'task3_bert' / 'task3_bert.ipynb',
                         name='release_judge_cells')
-    for count, cls in ((5, reference.MultiHeadSelfAttention), (9, release.MultiHeadSelfAttention)):
+    for count, cls in ((6, reference.MultiHeadSelfAttention), (9, release.MultiHeadSelfAttention)):
         path = record(checks, 'test_attention', (cls,), tmp_path, monkeypatch)
         path.rename(tmp_path / f'test_attention@{count}.npz')
-    assert cj.record_name('test_attention', {'execution_count': 5}) == 'test_attention@5'
-    assert cj.record_name('test_attention', {'execution_count': None}) == 'test_attention'
-    verdicts = cj.judge_dir(tmp_path, PROBE_SEED, ['test_attention@5', 'test_attention@9', 'test_attention'])
-    assert verdicts['test_attention@5'] == (True, '✓')
+    # the cell stored as In[5] ran with IPython's counter at 6
+    assert cj.record_name('test_attention', {'execution_count': 5}, tmp_path) == 'test_attention@6'
+    assert cj.record_name('test_attention', {'execution_count': 7}, tmp_path) == 'test_attention@7'
+    assert cj.record_name('test_attention', {'execution_count': None}, tmp_path) == 'test_attention'
+    verdicts = cj.judge_dir(tmp_path, PROBE_SEED, ['test_attention@6', 'test_attention@9', 'test_attention'])
+    assert verdicts['test_attention@6'] == (True, '✓')
     assert not verdicts['test_attention@9'][0] and 'не реализовано' in verdicts['test_attention@9'][1]
     assert not verdicts['test_attention'][0] and 'не выполнялась' in verdicts['test_attention'][1]

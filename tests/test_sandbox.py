@@ -154,7 +154,7 @@ def batch(tmp_path_factory):
     (source / "tests.py").write_text("def ok():\n    return True\n")
     data, labels = tmp / "data.csv", tmp / "labels.csv"
     data.write_text("text,label,split\n")
-    labels.write_text("secret answer key\n")
+    labels.write_text("text,label\nsecret answer key,1\n")
     submitted = tmp / "submitted"
     paths = dict(config=ROOT / "nbgrader_config.py", grading_py=ROOT / "coursekit" / "grading.py",
                  source=source, labels=labels, main_db=tmp / "gradebook.db", submitted=submitted, tmp=tmp)
@@ -368,7 +368,9 @@ def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
     nbformat.write(student(), str(sub / f"{ASSIGNMENT}.ipynb"))
     (sub / "test_predictions.csv").write_text("42\n")
     (tmp_path / "data.csv").write_text("text,label,split\n")
+    (tmp_path / "key.csv").write_text("text,label\nкефир,1\n")
     rows = grade_all(tmp_path / "submitted", workers=1, timeout=300, cell_timeout=30, data=tmp_path / "data.csv",
+                     answer_key=tmp_path / "key.csv",
                      out_csv=tmp_path / "grades.csv", main_db=tmp_path / "gradebook.db", source_dir=source,
                      copy_results=False, use_sandbox=False)
     assert rows[0]["auto_total"] == 2 and "БЕЗ ПЕСОЧНИЦЫ" in rows[0]["reason"]
