@@ -188,7 +188,9 @@ def bwrap_argv(workdir, ipc_dir, env, caps, read_only=(), seccomp_fd=None):
         argv += ["--setenv", key, str(value)]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
-    return argv + ["--chdir", str(WORKDIR)]
+    # the root (and the empty parents bwrap makes for the mounts, e.g. the course root above a venv
+    # that lives in it) read-only: only the copy, the IPC dir, /tmp and /dev/shm are writable
+    return argv + ["--remount-ro", "/", "--chdir", str(WORKDIR)]
 
 
 def base_env(python_bin):
