@@ -149,6 +149,17 @@ def _old_form_notebook(path):
     nbformat.write(nb, str(path))
 
 
+def _two_pictures(tmp_path):
+    """images/ with a.png and b.png, and an old-form notebook that shows both: (images, notebook)."""
+    images = tmp_path / "images"
+    images.mkdir()
+    _png(images / "a.png", 0.3)
+    _png(images / "b.png", 0.6)
+    nb_path = tmp_path / "nb.ipynb"
+    _old_form_notebook(nb_path)
+    return images, nb_path
+
+
 def _decoded(tag_attrs):
     return base64.b64decode(tag_attrs["src"].split(",", 1)[1])
 
@@ -200,12 +211,7 @@ def test_old_form_is_a_problem_and_embed_converts_it(tmp_path):
 
 
 def test_missing_picture_or_width_is_an_error(tmp_path):
-    images = tmp_path / "images"
-    images.mkdir()
-    _png(images / "a.png", 0.3)
-    _png(images / "b.png", 0.6)
-    nb_path = tmp_path / "nb.ipynb"
-    _old_form_notebook(nb_path)
+    images, nb_path = _two_pictures(tmp_path)
     embed_images(nb_path, images, WIDTHS)
     written = nb_path.read_bytes()
 
@@ -227,12 +233,7 @@ def test_missing_picture_or_width_is_an_error(tmp_path):
 
 
 def test_attachments_cli(tmp_path):
-    images = tmp_path / "images"
-    images.mkdir()
-    _png(images / "a.png", 0.3)
-    _png(images / "b.png", 0.6)
-    nb_path = tmp_path / "nb.ipynb"
-    _old_form_notebook(nb_path)
+    images, nb_path = _two_pictures(tmp_path)
     nb = nbformat.read(str(nb_path), as_version=4)   # the CLI takes widths from draw_images.py
     nb.cells[1].source = nb.cells[1].source.replace("a.png", "lr.png").replace("b.png", "attention.png")
     nbformat.write(nb, str(nb_path))
