@@ -1,11 +1,13 @@
 """Autograding speed: N copies of the full solution graded with 1 worker in the sandbox, with 1
-worker without it (--no-sandbox), then with W workers in the sandbox.
+worker without it (--no-sandbox), with 1 worker as before the judge (no sandbox, no records, scores
+from the notebook's outputs: grade_all(judged=False)), then with W workers in the sandbox.
 
     python bench/grading_speed.py [--copies 4] [--workers 2]
 
 Prints seconds per submission (median) and the wall time of each run, the share of it that the
-grader's replay of the check records takes, the sandbox's overhead per
-submission and the speed-up of W workers over one (all runs in this process, one after the other).
+grader's replay of the check records takes, the sandbox's overhead per submission, the judge's
+(records + replay) overhead, grading time before (no sandbox, no judge) and after (both), and the
+speed-up of W workers over one (all runs in this process, one after the other).
 Needs the release (make release) and the smoke data; predictions are the smoke test labels
 (F1 = 1), so no solution run is needed.
 """
@@ -43,8 +45,9 @@ def main():
         full = demo.fill(nbformat.from_dict(rel_nb), src_nb)
         cases = {f"full{i}": (full, predictions.read_bytes(), set()) for i in range(args.copies)}
         walls, per_sub = {}, {}
-        for name, workers, sandboxed in (("sandbox", 1, True), ("no-sandbox", 1, False),
-                                         ("sandbox", args.workers, True)):
+        for name, workers, sandboxed, judged in (("sandbox", 1, True, True), ("no-sandbox", 1, False, True),
+                                                 ("before", 1, False, False),
+                                                 ("sandbox", args.workers, True, True)):
             run = f"{name}_{workers}"
             submitted, out = tmp / f"submitted_{run}", tmp / f"out_{run}"
             out.mkdir()
@@ -52,7 +55,7 @@ def main():
             started = time.perf_counter()
             rows = grade_all(submitted, workers=workers, data=data, out_csv=out / "grades.csv",
                              main_db=out / "gradebook.db", copy_results=False, verbose=False,
-                             use_sandbox=sandboxed)
+                             use_sandbox=sandboxed, judged=judged)
             walls[run] = time.perf_counter() - started
             per = [r["seconds"] for r in rows]
             per_sub[run] = statistics.median(per)
@@ -65,6 +68,12 @@ def main():
         overhead = per_sub["sandbox_1"] / per_sub["no-sandbox_1"] - 1
         print(f"sandbox overhead per submission (1 worker, median): {overhead * 100:+.1f}% "
               f"({per_sub['sandbox_1']:.1f} s vs {per_sub['no-sandbox_1']:.1f} s)")
+        judge_cost = per_sub["no-sandbox_1"] / per_sub["before_1"] - 1
+        print(f"judge (records + replay) overhead per submission (no sandbox, median): {judge_cost * 100:+.1f}% "
+              f"({per_sub['no-sandbox_1']:.1f} s vs {per_sub['before_1']:.1f} s)")
+        print(f"grading per submission before (no sandbox, no judge) -> after (sandbox + judge): "
+              f"{per_sub['before_1']:.1f} s -> {per_sub['sandbox_1']:.1f} s "
+              f"({(per_sub['sandbox_1'] / per_sub['before_1'] - 1) * 100:+.1f}%)")
         print(f"speed-up with {args.workers} workers (sandbox): "
               f"{walls['sandbox_1'] / walls[f'sandbox_{args.workers}']:.2f}x")
 

@@ -2,7 +2,8 @@
 
     python -m coursekit.grading [--workers 2] [--students a,b] [--timeout 1200] [--cell-timeout 300]
                                 [--memory-gb 6] [--max-processes 256] [--max-file-mb 1024]
-                                [--max-submission-mb 100] [--no-sandbox]
+                                [--max-disk-mb 2048] [--max-files 10000] [--max-submission-mb 100]
+                                [--no-sandbox]
 
 nbgrader cannot grade in parallel on one sqlite gradebook, so each submission is graded by its own
 `nbgrader autograde` + `nbgrader generate_feedback` processes in its own temporary course root
@@ -24,8 +25,9 @@ grader's replay of its record (coursekit.judge), the F1 cell by coursekit.answer
 submitted test_predictions.csv against the answer key (never in the kernel's reach); the
 notebook's outputs are feedback only. `review` in grades.csv lists reasons for a human look.
 Statuses: ok; cell_timeout (a cell hit Execute.timeout: stopped); crashed (the kernel died);
-memory (over --memory-gb); processes (over --max-processes); timeout (the submission ran past
---timeout) -- in all of these the cells before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
+memory (over --memory-gb); processes (over --max-processes); disk (its working copy over
+--max-disk-mb or --max-files); timeout (the submission ran past --timeout) -- in all of these the
+cells before keep their points; failed (nbgrader gave up on the submission: 0); refused (login or
 submission folder not acceptable: 0); error (the grader itself failed on it: 0).
 """
 import argparse
@@ -59,7 +61,7 @@ from coursekit.release import ASSIGNMENT, SOURCE_DIR, stage_course, venv_env
 DEFAULT_DATA = ROOT / "data" / "task3_data.csv"
 F1_CELL = "test_f1"
 SANDBOX_DATA_DIR = Path("/data")  # where the kernel sees the data file
-KEPT = ("ok", "cell_timeout", "crashed", "memory", "processes", "timeout")  # statuses that keep earned points
+KEPT = ("ok", "cell_timeout", "crashed", "memory", "processes", "disk", "timeout")  # statuses that keep earned points
 NO_SANDBOX_WARNING = "БЕЗ ПЕСОЧНИЦЫ (--no-sandbox): код работ выполнялся с правами проверяющего"
 LOGIN_RE = re.compile(r"[^\x00-\x1f\x7f/\\-][^\x00-\x1f\x7f/\\]*")
 
@@ -191,8 +193,10 @@ def tidy(sub, grade_ids):
 
 def grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout,
               kernel_env=None, caps=None, use_sandbox=True, data=None, max_file_bytes=100 << 20,
-              answer_key=None):
+              answer_key=None, judged=True):
     """Grade one submission in its own course root `work`; returns a result dict (no db merge).
+    judged=False (bench/grading_speed.py only): no records, no judge; the scores are nbgrader's
+    from the notebook's outputs, i.e. forgeable -- the grading as it was before the judge.
     result['kernel_dir']: the kernel's writable working copy (host path; sandbox.WORKDIR inside).
     The points of the check cells and of the F1 cell are decided here, outside the kernel
     (coursekit.judge, coursekit.answer_key), and written into the worker's gradebook before the
@@ -219,7 +223,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout)})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
-    kernel_env.update(TASK3_PROBE_DIR=str(Path(seen) / probes), TASK3_PROBE_SEED=str(seed))
+    if judged:
+        kernel_env.update(TASK3_PROBE_DIR=str(Path(seen) / probes), TASK3_PROBE_SEED=str(seed))
     if use_sandbox:
         read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
         if data is not None:
@@ -256,10 +261,11 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
             submitted_nb = nc.read(sub / f"{ASSIGNMENT}.ipynb")
         except Exception:  # nbgrader graded a fixed-up copy; scan that one
             submitted_nb = nb
-        judged = time.perf_counter()
-        result["review"] = judge.judge_into_gradebook(
-            work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, kernel_dir / probes, seed, f1=f1)
-        result["judge_seconds"] = round(time.perf_counter() - judged, 1)
+        judge_started = time.perf_counter()
+        if judged:
+            result["review"] = judge.judge_into_gradebook(work / "gradebook.db", ASSIGNMENT, student, source_nb,
+                                                          nb, submitted_nb, kernel_dir / probes, seed, f1=f1)
+        result["judge_seconds"] = round(time.perf_counter() - judge_started, 1)
         rc = run(nbgrader_cmd(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work),
                  env, 300, log)
         if rc != 0:
@@ -316,13 +322,19 @@ def merge(result, main_db):
 
 
 def copy_back(result):
+    """autograded/<student>/: the grader's copy of the submission plus the graded notebook (not what
+    the kernel wrote next to it: its records, files it filled the disk with, a rewritten
+    predictions file); feedback/<student>/ as generated."""
     student, work = result["student"], result["work"]
-    for kind in ("autograded", "feedback"):
-        src, dest = work / kind / student, ROOT / kind / student
+    kernel = work / "autograded" / student
+    for kind, src in (("autograded", work / "submitted" / student), ("feedback", work / "feedback" / student)):
+        dest = ROOT / kind / student
         if dest.exists():
             shutil.rmtree(dest)
-        if src.exists():
+        if src.exists() and (kernel.exists() or kind == "feedback"):
             shutil.copytree(src, dest, symlinks=True)
+    for graded in kernel.glob(f"{ASSIGNMENT}/*.ipynb"):
+        shutil.copy(graded, ROOT / "autograded" / student / ASSIGNMENT / graded.name)
 
 
 def csv_safe(value):
@@ -335,7 +347,7 @@ def csv_safe(value):
 def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
               grader_data=None, out_csv=None, main_db=None, source_dir=SOURCE_DIR, copy_results=True,
               verbose=True, use_sandbox=True, caps=None, kernel_env=None, max_file_bytes=100 << 20,
-              answer_key=None):
+              answer_key=None, judged=True):
     """Grade the class; returns the list of rows written to grades.csv. `kernel_env`: extra
     environment of the kernels (values may use {kernel_dir}); `caps`: see sandbox.CAPS;
     `answer_key`: the test labels (`grader_data` is its old name), read only here."""
@@ -384,7 +396,7 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
                         shutil.copy(main_db, db_copy)
                     result = grade_one(student, submitted / student / ASSIGNMENT, tmp / "template", db_copy,
                                        work, env, timeout, cell_timeout, kernel_env, caps, use_sandbox, data,
-                                       max_file_bytes, answer_key)
+                                       max_file_bytes, answer_key, judged)
                 scores = {}
                 with lock:
                     if result["status"] != "refused":
@@ -394,6 +406,8 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
             except Exception as exc:  # one submission never stops the batch
                 result.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300], graded=False)
                 scores = {}
+            if not os.environ.get("TASK3_KEEP_WORK"):  # what the kernel wrote may be big: gone now
+                shutil.rmtree(work, ignore_errors=True)
             row = dict(student=student)
             for part in sorted({c["part"] for c in cells}, key=str):
                 row[f"part{part}"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells
@@ -456,6 +470,10 @@ def main(argv=None):
                         help="processes and threads of one submission")
     parser.add_argument("--max-file-mb", type=int, default=sandbox.CAPS["file_size"] // sandbox.MiB,
                         help="largest file a kernel may write")
+    parser.add_argument("--max-disk-mb", type=int, default=sandbox.CAPS["disk"] // sandbox.MiB,
+                        help="what a kernel's working copy may hold on disk in all")
+    parser.add_argument("--max-files", type=int, default=sandbox.CAPS["files"],
+                        help="files and folders a kernel's working copy may hold")
     parser.add_argument("--max-submission-mb", type=int, default=100,
                         help="larger submitted files are refused")
     parser.add_argument("--no-sandbox", action="store_true",
@@ -463,7 +481,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     students = args.students.split(",") if args.students else None
     caps = dict(memory=int(args.memory_gb * sandbox.GiB), processes=args.max_processes,
-                file_size=args.max_file_mb * sandbox.MiB)
+                file_size=args.max_file_mb * sandbox.MiB, disk=args.max_disk_mb * sandbox.MiB,
+                files=args.max_files)
     grade_all(args.submitted, students, args.workers, args.timeout, args.cell_timeout, args.data,
               out_csv=args.out, use_sandbox=not args.no_sandbox, caps=caps,
               max_file_bytes=args.max_submission_mb * sandbox.MiB, answer_key=args.answer_key)

@@ -25,7 +25,9 @@ import sys
 from pathlib import Path
 
 from coursekit import ROOT
-from coursekit import nbgrader_cells as nc
+
+# coursekit.nbgrader_cells (nbformat + nbgrader: 3.5 s to import) is imported inside the functions
+# that read notebooks: the replaying subprocess (`python -m coursekit.judge`) needs neither.
 
 CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
 CALL_RE = re.compile(r"^\s*tests\.(test_\w+)\(", re.M)
@@ -34,6 +36,7 @@ JUDGE_MEMORY = 4 << 30  # bytes of address space for the replaying process
 
 def check_cells(src_nb):
     """{grade_id: check name} for the autograded cells that call a `tests.test_*` check."""
+    from coursekit import nbgrader_cells as nc
     out = {}
     for cell in src_nb.cells:
         meta = nc.nbg(cell)
@@ -103,6 +106,7 @@ def judge_submission(probe_dir, seed, names, timeout=300, checks_path=CHECKS):
 
 def claimed_passes(nb, cells):
     """{grade_id: True if the notebook's own output of that check cell shows ✓ and no error}."""
+    from coursekit import nbgrader_cells as nc
     out = {}
     for cell in nb.cells:
         gid = nc.nbg(cell).get("grade_id")
@@ -139,6 +143,7 @@ def suspicious_code(nb, src_nb=None):
     """Reasons to review: names from SUSPICIOUS_NAMES and assignments to attributes of library or
     check modules, in code cells that are not the instructor's locked cells (nor unchanged cells of
     the source notebook `src_nb`); IPython magics and shell escapes too. Sorted, one line each."""
+    from coursekit import nbgrader_cells as nc
     found = set()
     given = {c.source.strip() for c in src_nb.cells if c.cell_type == "code"} if src_nb is not None else set()
     for i, cell in enumerate(nb.cells):
@@ -182,6 +187,7 @@ def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, su
     the cell's automatic comment. `f1`: the grader's own result for the predictions file
     (dict with `points` and `message`) or None to leave the cell alone. Returns the list of
     review reasons: suspicious code, and check cells that showed ✓ while the judge said no."""
+    from coursekit import nbgrader_cells as nc
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     src_cells = check_cells(src_nb)

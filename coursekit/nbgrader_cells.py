@@ -1,6 +1,7 @@
 """nbgrader cells of the source notebook (grade cells, points, parts, solution regions) and the two
 small preprocessors that nbgrader_config.py plugs into autograde."""
 import json
+import math
 import os
 import re
 import time
@@ -173,7 +174,7 @@ class SafeExecute(Execute):
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
         if self._deadline():  # no cell runs past the submission's deadline
-            left = max(1, int(self._deadline() - time.time()))
+            left = max(1, math.ceil(self._deadline() - time.time()))  # ceil: it fires at the deadline, not before
             timeout = min(timeout or left, left)
         return timeout
 
@@ -220,7 +221,10 @@ class SafeExecute(Execute):
         except CellTimeoutError:  # interrupted but still busy: stop it, keep what was earned
             cell.outputs = list(cell.get("outputs", [])) + [error_output(
                 "CellTimeoutError", "ячейка не остановилась по прерыванию; ядро остановлено")]
-            self._end(index, "cell_timeout", "ячейка не остановилась по таймауту")
+            if self._deadline() and time.time() >= self._deadline():
+                self._end(index, "timeout", "у работы кончилось время")
+            else:
+                self._end(index, "cell_timeout", "ячейка не остановилась по таймауту")
             return cell, resources
         enames = {o.get("ename") for o in cell.outputs if o.get("output_type") == "error"}
         if self._deadline() and time.time() >= self._deadline() and "CellTimeoutError" in enames:

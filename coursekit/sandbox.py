@@ -11,8 +11,10 @@ read-only /usr, interpreter and venv, a private size-capped /tmp, read-only `tes
 file, and the kernel's working directory (that submission's autograded copy) writable.
 Everything else of the host (course root, other submissions, gradebook, answer key, grader's
 processes) is simply not mounted. Rlimits (address space, processes, file size, open files) are
-set by the launcher inside; a watchdog outside sums the sandbox's resident memory.
+set by the launcher inside; a watchdog outside sums the sandbox's resident memory and processes
+and measures what the working copy holds on disk (bytes and number of files).
 """
+import itertools
 import json
 import os
 import platform
@@ -38,8 +40,32 @@ WORKDIR = Path("/home/student/submission")  # the kernel's working copy as the k
 IPC_DIR = Path("/run/kernel")  # its sockets and connection file, as the kernel sees them
 GiB, MiB = 1 << 30, 1 << 20
 # defaults for a 2-core 24 GB machine running 2 workers
-CAPS = dict(memory=6 * GiB, processes=256, file_size=1 * GiB, open_files=1024, tmp_size=512 * MiB)
+# (disk, files: what the kernel's working copy may hold in all; checked once a second)
+CAPS = dict(memory=6 * GiB, processes=256, file_size=1 * GiB, open_files=1024, tmp_size=512 * MiB,
+            disk=2 * GiB, files=10_000)
 MAX_MSG_BYTES = 64 * MiB  # one ZMQ message from the kernel; bigger ones are dropped by zmq
+
+
+def disk_use(root, max_entries):
+    """(bytes on disk, entries) under root, symlinks not followed; stops counting past max_entries."""
+    used = entries = 0
+    folders = [root]
+    while folders and entries <= max_entries:
+        try:
+            scan = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with scan:
+            for entry in scan:
+                entries += 1
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    else:  # blocks, not st_size: a sparse file costs the disk nothing
+                        used += entry.stat(follow_symlinks=False).st_blocks * 512
+                except OSError:
+                    pass
+    return used, entries
 
 
 def bwrap_path():
@@ -292,8 +318,10 @@ class SandboxKernelManager(AsyncKernelManager):
     def _watch_memory(self):
         """RLIMIT_AS caps each process; this caps their sum of resident memory, and their number
         of processes and threads (RLIMIT_NPROC does not bind when the sandbox's uid maps to root,
-        i.e. when the grader runs as root). Checked a few times a second."""
-        while True:
+        i.e. when the grader runs as root), and what the working copy holds (RLIMIT_FSIZE caps one
+        file only). Checked a few times a second, the disk once a second."""
+        disk, files = self.caps.get("disk", CAPS["disk"]), self.caps.get("files", CAPS["files"])
+        for tick in itertools.count():
             procs = self._tree()
             if not procs:
                 return
@@ -309,6 +337,12 @@ class SandboxKernelManager(AsyncKernelManager):
                 over = ("memory", f"процессы работы заняли больше {self.caps['memory'] / GiB:.1f} ГиБ памяти")
             elif tasks > self.caps["processes"] + 2:  # + bwrap and its init
                 over = ("processes", f"больше {self.caps['processes']} процессов и потоков")
+            elif tick % 4 == 0:
+                used, entries = disk_use(self.workdir, files)
+                if used > disk:
+                    over = ("disk", f"файлы работы заняли больше {disk / GiB:.1f} ГиБ на диске")
+                elif entries > files:
+                    over = ("disk", f"работа создала больше {files} файлов и папок")
             if over:
                 note(*over)
                 for p in procs:

@@ -53,10 +53,11 @@ def test_profiles_predict_the_same_test_texts(small_data, tmp_path, monkeypatch)
     raw = pd.read_csv(small_data, keep_default_na=False)
     assert sorted(full["test"]["text"]) == sorted(raw.loc[raw["split"] == "test", "text"])
     assert list(full["test"].columns) == ["text"]  # the notebook never sees a test label
-    # smoke trains on a subsample of the unsupervised texts, the same one every run
-    n_unsup = (raw["split"] == "unsupervised").sum()
-    smoke_unsup = smoke["data"].loc[smoke["data"]["split"] == "unsupervised", "text"]
-    assert len(smoke_unsup) == min(n_unsup, smoke["CONFIG"]["subsample"]["unsupervised"])
+    # smoke trains on a subsample of the unsupervised and train texts, the same one every run
+    for split in ("unsupervised", "train"):
+        n_all = (raw["split"] == split).sum()
+        kept = smoke["data"].loc[smoke["data"]["split"] == split, "text"]
+        assert len(kept) == min(n_all, smoke["CONFIG"]["subsample"][split]), split
     again = load("smoke", small_data, tmp_path, monkeypatch)
     assert again["data"]["text"].tolist() == smoke["data"]["text"].tolist()
 
@@ -64,10 +65,10 @@ def test_profiles_predict_the_same_test_texts(small_data, tmp_path, monkeypatch)
 def test_smoke_subsample_is_a_real_subsample(small_data, tmp_path, monkeypatch):
     """With a subsample smaller than the part, smoke keeps fewer rows, full keeps all."""
     ns = load("smoke", small_data, tmp_path, monkeypatch)
-    ns["CONFIG"]["subsample"]["unsupervised"] = 100
+    ns["CONFIG"]["subsample"].update(unsupervised=100, train=50)
     exec(compile(cell_sources(nc.read(SOLUTION_NB))[DATA_CELLS.index("read_data")], "cell", "exec"), ns)
     counts = ns["data"]["split"].value_counts()
-    assert counts["unsupervised"] == 100 and counts["test"] == len(ns["test"])
+    assert counts["unsupervised"] == 100 and counts["train"] == 50 and counts["test"] == len(ns["test"])
 
 
 def test_profile_from_environment_and_grading_forces_smoke(small_data, tmp_path, monkeypatch):

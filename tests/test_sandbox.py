@@ -24,7 +24,7 @@ from coursekit.grading import copy_submission, csv_safe, grade_all, refuse_login
 from coursekit.release import ASSIGNMENT
 
 MiB = 1 << 20
-CAPS = dict(memory=1 << 30, processes=64, file_size=16 * MiB)
+CAPS = dict(memory=1 << 30, processes=64, file_size=16 * MiB, disk=64 * MiB, files=2000)
 MARKER = "sandbox_test_orphan_marker"
 
 
@@ -128,6 +128,10 @@ save()
                       *((1, "processes") if os.geteuid() == 0 else (2, "ok"))),
         "big_file": (REPORT + "attempt('write', lambda: open('big.bin', 'wb').write(b'0' * (32 << 20)))\n"
                      "report['size'] = os.path.getsize('big.bin')\nsave()", 2, "ok"),
+        # files under the file-size cap, without end: the working copy's total is capped
+        "disk_fill": ("i = 0\nwhile True:\n    open(f'fill{i}.bin', 'wb').write(b'1' * (8 << 20))\n    i += 1",
+                      1, "disk"),
+        "many_files": ("i = 0\nwhile True:\n    open(f'f{i}', 'w').close()\n    i += 1", 1, "disk"),
         "sigint_ignored": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", 1, "cell_timeout"),
         "interrupt_swallowed": ("while True:\n    try:\n        while True:\n            pass\n    except:\n        pass", 1, "cell_timeout"),
         "kill_all": ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
@@ -145,9 +149,8 @@ save()
     return cases
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sandbox")
+def course(tmp, cases):
+    """The tiny assignment's source, data, labels and one submission per case in tmp."""
     source = tmp / "solutions" / ASSIGNMENT
     source.mkdir(parents=True)
     nbformat.write(source_notebook(), str(source / f"{ASSIGNMENT}.ipynb"))
@@ -156,14 +159,25 @@ def batch(tmp_path_factory):
     data.write_text("text,label,split\n")
     labels.write_text("text,label\nsecret answer key,1\n")
     submitted = tmp / "submitted"
-    paths = dict(config=ROOT / "nbgrader_config.py", grading_py=ROOT / "coursekit" / "grading.py",
-                 source=source, labels=labels, main_db=tmp / "gradebook.db", submitted=submitted, tmp=tmp)
-    cases = attacks(paths)
     for login, (extra, _, _) in cases.items():
         sub = submitted / login / ASSIGNMENT
         sub.mkdir(parents=True)
         nbformat.write(student(extra), str(sub / f"{ASSIGNMENT}.ipynb"))
         (sub / "test_predictions.csv").write_text("42\n")
+    return dict(source=source, data=data, labels=labels, main_db=tmp / "gradebook.db", submitted=submitted,
+                tmp=tmp)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sandbox")
+    labels = tmp / "labels.csv"
+    paths = dict(config=ROOT / "nbgrader_config.py", grading_py=ROOT / "coursekit" / "grading.py",
+                 source=tmp / "solutions" / ASSIGNMENT, labels=labels, main_db=tmp / "gradebook.db",
+                 submitted=tmp / "submitted", tmp=tmp)
+    cases = attacks(paths)
+    made = course(tmp, cases)
+    source, data, submitted = made["source"], made["data"], made["submitted"]
     sym = submitted / "symlinks" / ASSIGNMENT
     (sym / "test_predictions.csv").unlink()
     (sym / "test_predictions.csv").symlink_to(labels)
@@ -264,6 +278,25 @@ def test_resource_caps(batch):
     assert reports["big_file"]["write"] == "OSError" and reports["big_file"]["size"] <= CAPS["file_size"]
     for login in ("sigint_ignored", "interrupt_swallowed"):
         assert "таймаут" in rows[login]["reason"], rows[login]
+    assert "ГиБ на диске" in rows["disk_fill"]["reason"], rows["disk_fill"]
+    assert "файлов" in rows["many_files"]["reason"], rows["many_files"]
+
+
+def test_submission_deadline_keeps_earned_points(tmp_path):
+    """Cells each under the cell timeout, the whole submission past --timeout: status timeout, the
+    points of the cells before kept, whether the last cell obeys the interrupt or ignores it."""
+    endless = "import time\nwhile True:\n    time.sleep(0.01)"
+    cases = {"obeys": (endless, 1, "timeout"),
+             "ignores": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + endless, 1, "timeout")}
+    made = course(tmp_path, cases)
+    started = time.time()
+    rows = grade_all(made["submitted"], workers=2, timeout=40, cell_timeout=200, data=made["data"],
+                     grader_data=made["labels"], out_csv=tmp_path / "grades.csv", main_db=made["main_db"],
+                     source_dir=made["source"], copy_results=False, verbose=False, caps=CAPS)
+    assert time.time() - started < 150  # the deadline, not the 200 s cell timeout, stopped them
+    for row in rows:
+        assert (float(row["auto_total"]), row["status"]) == cases[row["student"]][1:], row
+        assert "кончилось время" in row["reason"], row
 
 
 def test_no_process_of_the_run_is_left(batch):
@@ -375,3 +408,27 @@ def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
                      copy_results=False, use_sandbox=False)
     assert rows[0]["auto_total"] == 2 and "БЕЗ ПЕСОЧНИЦЫ" in rows[0]["reason"]
     assert "ВНИМАНИЕ" in capsys.readouterr().err
+
+
+def test_copy_back_keeps_the_submission_and_the_graded_notebook_only(tmp_path, monkeypatch):
+    """What the kernel wrote next to the notebook (records, disk filler, a rewritten predictions
+    file) stays out of the course's autograded/ folder."""
+    from coursekit import grading
+    work, login = tmp_path / "work", "alice"
+    sub, kernel = work / "submitted" / login / ASSIGNMENT, work / "autograded" / login / ASSIGNMENT
+    for folder in (sub, kernel / ".probes-1f", work / "feedback" / login / ASSIGNMENT):
+        folder.mkdir(parents=True)
+    (sub / f"{ASSIGNMENT}.ipynb").write_text("submitted")
+    (sub / "test_predictions.csv").write_text("42\n")
+    (kernel / f"{ASSIGNMENT}.ipynb").write_text("graded")
+    (kernel / "test_predictions.csv").write_text("rewritten by the kernel\n")
+    (kernel / "fill0.bin").write_bytes(b"1" * 1000)
+    (kernel / ".probes-1f" / "test_x@3.npz").write_bytes(b"record")
+    (work / "feedback" / login / ASSIGNMENT / f"{ASSIGNMENT}.html").write_text("feedback")
+    monkeypatch.setattr(grading, "ROOT", tmp_path / "course")
+    grading.copy_back(dict(student=login, work=work))
+    got = tmp_path / "course" / "autograded" / login / ASSIGNMENT
+    assert sorted(p.name for p in got.iterdir()) == [f"{ASSIGNMENT}.ipynb", "test_predictions.csv"]
+    assert (got / f"{ASSIGNMENT}.ipynb").read_text() == "graded"
+    assert (got / "test_predictions.csv").read_text() == "42\n"
+    assert (tmp_path / "course" / "feedback" / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
