@@ -196,18 +196,20 @@ def python_mounts():
     return args
 
 
-def bwrap_argv(workdir, ipc_dir, env, caps, read_only=(), seccomp_fd=None):
+def bwrap_argv(workdir, ipc_dir, env, caps, read_only=None, seccomp_fd=None):
     """The bwrap command line (without the command): `workdir` writable at WORKDIR (the kernel's
     cwd), `ipc_dir` writable at IPC_DIR, `read_only` {host path: path inside}; no host path of the
     grader's tree appears inside."""
     argv = [bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent", "--new-session",
-            "--hostname", "sandbox", "--clearenv", *system_mounts(), *python_mounts(),
+            "--hostname", "sandbox", "--clearenv", *system_mounts(),
             "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(caps["tmp_size"]), "--tmpfs", "/tmp",
             "--perms", "1777", "--size", str(caps["tmp_size"]), "--tmpfs", "/dev/shm",
+            # after the private /tmp: a course cloned under /tmp has its venv there
+            *python_mounts(),
             "--bind", str(workdir), str(WORKDIR), "--bind", str(ipc_dir), str(IPC_DIR)]
-    for src, dest in read_only.items():
+    for src, dest in (read_only or {}).items():
         if Path(src).exists():
             argv += ["--ro-bind", str(src), str(dest)]
     for key, value in env.items():

@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import struct
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -432,3 +434,20 @@ def test_copy_back_keeps_the_submission_and_the_graded_notebook_only(tmp_path, m
     assert (got / f"{ASSIGNMENT}.ipynb").read_text() == "graded"
     assert (got / "test_predictions.csv").read_text() == "42\n"
     assert (tmp_path / "course" / "feedback" / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+
+
+def test_interpreter_under_tmp_is_visible_inside(tmp_path, monkeypatch):
+    """A course cloned under /tmp has its venv there: the sandbox's private /tmp must not hide it."""
+    venv = Path(tempfile.mkdtemp(prefix="venv_under_tmp_", dir="/tmp"))
+    try:
+        (venv / "marker").write_text("interpreter here")
+        real = sandbox.python_mounts
+        monkeypatch.setattr(sandbox, "python_mounts", lambda: real() + ["--ro-bind", str(venv), str(venv)])
+        work, ipc = tmp_path / "work", tmp_path / "ipc"
+        work.mkdir()
+        ipc.mkdir()
+        argv = sandbox.bwrap_argv(work, ipc, sandbox.base_env("/usr/bin"), sandbox.CAPS)
+        out = subprocess.run(argv + ["/bin/cat", str(venv / "marker")], capture_output=True, text=True, timeout=60)
+        assert out.stdout == "interpreter here", out.stderr
+    finally:
+        shutil.rmtree(venv)
