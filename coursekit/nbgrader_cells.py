@@ -171,6 +171,9 @@ class SafeExecute(Execute):
     def _deadline(self):
         return float(os.environ.get(DEADLINE_ENV) or 0)
 
+    def _past_deadline(self):
+        return bool(self._deadline()) and time.time() >= self._deadline()
+
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
         if self._deadline():  # no cell runs past the submission's deadline
@@ -221,13 +224,13 @@ class SafeExecute(Execute):
         except CellTimeoutError:  # interrupted but still busy: stop it, keep what was earned
             cell.outputs = list(cell.get("outputs", [])) + [error_output(
                 "CellTimeoutError", "ячейка не остановилась по прерыванию; ядро остановлено")]
-            if self._deadline() and time.time() >= self._deadline():
+            if self._past_deadline():
                 self._end(index, "timeout", "у работы кончилось время")
             else:
                 self._end(index, "cell_timeout", "ячейка не остановилась по таймауту")
             return cell, resources
         enames = {o.get("ename") for o in cell.outputs if o.get("output_type") == "error"}
-        if self._deadline() and time.time() >= self._deadline() and "CellTimeoutError" in enames:
+        if self._past_deadline() and "CellTimeoutError" in enames:
             self._end(index, "timeout", "у работы кончилось время")
         elif "MemoryError" in enames:
             self._end(index, "memory", "работе не хватило памяти (лимит песочницы)")
