@@ -9,7 +9,7 @@ BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup bwrap data solution train release autograde demo test test-browser browser-deps bench baseline images
+.PHONY: help setup bwrap data solution train release autograde regrade demo test test-browser browser-deps bench baseline images
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
@@ -21,6 +21,7 @@ help:
 	@echo "make train     - предобучение и дообучение без ноутбука: PROFILE=smoke|full NPROC=<число GPU>"
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
 	@echo "make autograde - проверить все работы из submitted/ (ядра в песочнице bubblewrap), выгрузить оценки и отзывы"
+	@echo "make regrade   - проверить заново после исправления проверяющего: было/стало по каждому студенту (regrade.csv)"
 	@echo "make bench     - замеры: проверки, модель, автопроверка, каталог ошибок; make baseline - TF-IDF"
 	@echo "make images    - нарисовать схемы и встроить их в ноутбук"
 
@@ -64,6 +65,11 @@ release: setup
 autograde: setup
 	@command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
 	$(PY) -m coursekit.grading $(ARGS)
+
+# after a fix of the grader: grade again, print old and new points per student (regrade.csv)
+regrade: setup
+	@command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
+	$(PY) -m coursekit.grading regrade $(ARGS)
 
 demo: setup
 	$(MAKE) data

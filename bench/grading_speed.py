@@ -25,6 +25,7 @@ import pandas as pd
 
 from coursekit import demo
 from coursekit import nbgrader_cells as nc
+from coursekit.course import Course
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 from coursekit.smoke import ANSWER_KEY, ensure_data
@@ -49,12 +50,10 @@ def main():
                                                  ("before", 1, False, False),
                                                  ("sandbox", args.workers, True, True)):
             run = f"{name}_{workers}"
-            submitted, out = tmp / f"submitted_{run}", tmp / f"out_{run}"
-            out.mkdir()
-            demo.write_class(cases, submitted)
+            course = Course(tmp / f"out_{run}")
+            demo.write_class(cases, course.submitted)
             started = time.perf_counter()
-            rows = grade_all(submitted, workers=workers, data=data, out_csv=out / "grades.csv",
-                             main_db=out / "gradebook.db", copy_results=False, verbose=False,
+            rows = grade_all(course, workers=workers, data=data, copy_results=False, verbose=False,
                              use_sandbox=sandboxed, judged=judged)
             walls[run] = time.perf_counter() - started
             per = [r["seconds"] for r in rows]

@@ -3,7 +3,8 @@ expected scores (last step of `make demo`).
 
     python -m coursekit.demo [--only full,untouched] [--workers 2] [--cell-timeout 60]
 
-Submissions go to submitted/demo_<case>/task3_bert/ (only demo_* folders are replaced). Expected
+The demo class lives in its own course root, build/demo/ (submitted/, autograded/, feedback/,
+gradebook.db, grades.csv): the real class in the repository root is never touched. Expected
 scores are derived from the source notebook's points per grade cell: every autograded cell, minus
 the cells each case is built to fail; test_f1 is worth coursekit.answer_key.score() of the
 predictions that case submits (the grader's number, whatever the notebook did). Written answers need manual grading and are not counted.
@@ -22,6 +23,7 @@ import psutil
 from coursekit import ROOT
 from coursekit import answer_key as ak
 from coursekit import nbgrader_cells as nc
+from coursekit.course import Course
 from coursekit.grading import DEFAULT_DATA, grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 
@@ -253,6 +255,49 @@ display(HTML('<pre>' + 'x' * 50_000_000 + '</pre>'))"""), preds, set())
     case("attack_dev_zero_predictions", full(), None, {F1_CELL})
     ATTACK_FILES["attack_dev_zero_predictions"] = lambda dest: (dest / "test_predictions.csv").symlink_to("/dev/zero")
 
+    # the way out of the sandbox: links to what the grader protects, then the kernel ends by itself;
+    # files and outputs left for the copy-back, the feedback and the instructor's browser
+    links = f"""import os
+for name, target in [('answer_key.csv', '{Path(ak.DEFAULT_KEY).resolve()}'), ('source.ipynb', '{SOURCE_DIR}/task3_bert.ipynb'),
+                     ('solution.ipynb', '{SOURCE_DIR}/task3_bert.ipynb'), ('shadow', '/etc/shadow'),
+                     ('tests_template.py', '{SOURCE_DIR}/tests.py'), ('zero.csv', '/dev/zero'), ('zero.ipynb', '/dev/zero')]:
+    os.symlink(target, name)
+"""
+    case("attack_links_then_exit", attack_cell(full(), links + "exit()", part_heading(full(), 3)),
+         preds, after_part2, "crashed")
+    case("attack_links_then_os_exit", attack_cell(full(), links + "os.remove('task3_bert.ipynb')\n"
+                                                  f"os.symlink('{SOURCE_DIR}/task3_bert.ipynb', 'task3_bert.ipynb')\n"
+                                                  "os._exit(1)", part_heading(full(), 3)),
+         preds, after_part2, "crashed")
+    case("attack_left_behind", attack_cell(full(), """import os
+open('big.bin', 'wb').write(b'1' * (50 << 20))
+open('fake_grades.html', 'w').write('<h1>10 / 10</h1>')
+open('\\n=cmd|calc!A0\\r.csv', 'w').write('=1+1')
+os.makedirs('a/b/c', exist_ok=True)
+open('a/b/c/deep.txt', 'w').write('deep')
+for target in ('/dev/fill', '/proc/self/fd/1', '/proc/self/fd/2'):  # /dev is read-only; 1, 2: a capped pipe
+    try:
+        with open(target, 'wb', buffering=0) as f:
+            f.write(b'L' * (64 << 20))
+    except OSError as exc:
+        print(target, type(exc).__name__)"""), preds, set())
+    script = "document.title = 'xss-demo'"
+    case("attack_script_outputs", attack_cell(full(), f"""from IPython.display import HTML, Javascript, display
+display(Javascript("{script}"))
+display(HTML("<script>{script}</script><img src=x onerror=\\"{script}\\"><a href='javascript:{script}'>a</a>"))
+display({{'image/svg+xml': "<svg xmlns='http://www.w3.org/2000/svg' onload=\\"{script}\\"><script>{script}</script></svg>"}}, raw=True)"""),
+         preds, set())
+    nb = full()
+    nb.cells.insert(index_of(nb, "import_tests") + 1, nbformat.v4.new_markdown_cell(
+        f"<script>{script}</script> <img src=x onerror=\"{script}\"> [ссылка](javascript:{script})"))
+    cases["attack_script_outputs"] = (nb, preds, set())
+    case("attack_huge_cell", attack_cell(full(), "# " + "x" * 5_000_000 + "\npass"), preds, set())
+
+    # a notebook nbgrader cannot read: `failed` scores 0, the F1 cell too (the file is not graded
+    # without the notebook that made it)
+    case("broken_notebook", full(), preds, set(auto), "failed")
+    ATTACK_FILES["broken_notebook"] = lambda dest: (dest / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [')
+
     # untidy but honest
     case("untidy_renamed_notebook", full(), preds, set())
     ATTACK_FILES["untidy_renamed_notebook"] = lambda dest: (dest / f"{ASSIGNMENT}.ipynb").rename(
@@ -367,6 +412,31 @@ def integrity_cases(src_nb, rel_nb, predictions, answer_key):
     nb.cells.insert(index_of(nb, "test_attention") + 1, code_cell(
         "MultiHeadSelfAttention.forward = _good_att\ntorch.Tensor.abs = _good_abs"))
     cases["tamper_tests_file_and_torch"] = (nb, preds, {"test_attention"})
+
+    # a broken FeedForward, its check cell fails; a later cell rewinds IPython's counter to the check
+    # cell's and reruns the check with the fixed class: the check cell's record was taken already
+    nb = full()
+    i = index_of(nb, "feedforward")
+    nb.cells[i].source += ("\n\n# сломанный FeedForward на время его проверки\n"
+                           "_good_ff = FeedForward.forward\n"
+                           "FeedForward.forward = lambda self, embeddings: embeddings\n")
+    nb.cells.insert(index_of(nb, "test_feedforward") + 1, code_cell(
+        "FeedForward.forward = _good_ff\n"
+        "_ip = get_ipython()\n"
+        "_n = max(i for i, src in enumerate(_ip.user_ns['In']) if 'tests.test_feedforward(' in src)\n"
+        "_now, _ip.execution_count = _ip.execution_count, _n + 1\n"
+        "tests.test_feedforward(FeedForward)\n"
+        "_ip.execution_count = _now"))
+    cases["tamper_counter_rewind"] = (nb, preds, {"test_feedforward"})
+
+    # honest work in the idioms students really write (init_layer through .data): full points
+    from tests.idioms import IDIOMS, INIT_BODY
+    nb = full()
+    i = index_of(nb, "init_layer")
+    data_writes = next(idiom for idiom in IDIOMS if idiom.id == "init_data_writes").patches[0][1]
+    assert INIT_BODY in nb.cells[i].source, "init_layer changed: update tests/idioms.py"
+    nb.cells[i].source = nb.cells[i].source.replace(INIT_BODY, data_writes)
+    cases["honest_data_idioms"] = (nb, preds, set())
     return cases
 
 
@@ -376,7 +446,7 @@ def expected_score(src_nb, failing, f1_points):
     total = 0.0
     for c in nc.grade_cells(src_nb):
         if c["grade_id"] == F1_CELL:
-            total += f1_points
+            total += 0.0 if F1_CELL in failing else f1_points
         elif c["auto"] and c["grade_id"] not in failing:
             total += c["points"]
     return round(total, 4)
@@ -404,11 +474,12 @@ def write_class(cases, submitted):
             ATTACK_FILES[case](dest)
 
 
-def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None, source_dir=SOURCE_DIR,
-             release_dir=RELEASE_DIR, predictions=PREDICTIONS, data=DEFAULT_DATA, out_dir=DEMO_DIR,
-             copy_results=True, answer_key=ak.DEFAULT_KEY):
-    """Build (a subset of) the demo class, grade it; returns rows with expected/actual."""
-    submitted = Path(submitted or ROOT / "submitted")
+def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, course=None, source_dir=SOURCE_DIR,
+             release_dir=RELEASE_DIR, predictions=PREDICTIONS, data=DEFAULT_DATA, copy_results=True,
+             answer_key=ak.DEFAULT_KEY):
+    """Build (a subset of) the demo class in its own course root (build/demo/ by default: never the
+    real class's), grade it; returns rows with expected/actual."""
+    course = course or Course(DEMO_DIR)
     if not Path(predictions).exists():
         raise SystemExit(f"нет {predictions}: сначала make solution PROFILE=smoke")
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
@@ -418,27 +489,71 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, submitted=None,
     cases.update(integrity_cases(src_nb, rel_nb, predictions, answer_key))
     if only:
         cases = {k: v for k, v in cases.items() if k in only}
-    write_class(cases, submitted)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = grade_all(submitted, [f"demo_{c}" for c in cases], workers=workers, timeout=timeout,
-                     cell_timeout=cell_timeout, data=data, out_csv=out_dir / "grades.csv",
-                     main_db=out_dir / "gradebook.db", source_dir=source_dir, copy_results=copy_results,
+    write_class(cases, course.submitted)
+    rows = grade_all(course, students=[f"demo_{c}" for c in cases], workers=workers, timeout=timeout,
+                     cell_timeout=cell_timeout, data=data, source_dir=source_dir, copy_results=copy_results,
                      verbose=False, answer_key=answer_key)
     table = []
     for row in rows:
         case = row["student"][len("demo_"):]
         expected = expected_score(src_nb, cases[case][2],
-                                  f1_value(cases[case][1], answer_key, out_dir))
+                                  f1_value(cases[case][1], answer_key, course.root))
         table.append(dict(submission=row["student"], expected=expected, actual=row["auto_total"],
                           status=row["status"], seconds=row["seconds"], reason=row["reason"],
                           ok=abs(expected - row["auto_total"]) < 1e-6
                           and row["status"] == ATTACK_STATUS.get(case, row["status"])))
+    for row in rows:  # what left the sandbox, and what the student reads
+        problems = leaving_problems(course, row["student"], [answer_key, Path(source_dir) / f"{ASSIGNMENT}.ipynb",
+                                                             Path(source_dir) / "tests.py", data])
+        problems += feedback_problems(course, row["student"], src_nb)
+        if problems:
+            table.append(dict(submission=f"{row['student']} (вне песочницы)", expected=0, actual=len(problems),
+                              status="leak", seconds=0, reason="; ".join(problems), ok=False))
     left = leftover_processes()
     if left:
         table.append(dict(submission="(процессы работ после проверки)", expected=0, actual=len(left),
                           status="left", seconds=0, reason=str(left), ok=False))
     return table
+
+
+def leaving_problems(course, login, protected):
+    """What is wrong with what left the sandbox for `login`: autograded/ holds the submission's
+    notebook and predictions, feedback/ the HTML, regular files only, none a copy of a protected file."""
+    import hashlib
+    digest = lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest()  # noqa: E731
+    secret = {digest(p) for p in protected if Path(p).is_file()}
+    problems = []
+    for kind, allowed in ((course.autograded, {f"{ASSIGNMENT}.ipynb", "test_predictions.csv"}),
+                          (course.feedback, {f"{ASSIGNMENT}.html"})):
+        for path in (kind / login).rglob("*"):
+            if path.is_dir() and not path.is_symlink():
+                continue
+            rel = path.relative_to(kind / login)
+            if path.is_symlink() or not path.is_file():
+                problems.append(f"{kind.name}/{rel}: не обычный файл")
+            elif rel.parent.name != ASSIGNMENT or rel.name not in allowed:
+                problems.append(f"{kind.name}/{rel}: лишний файл")
+            elif digest(path) in secret:
+                problems.append(f"{kind.name}/{rel}: копия файла проверяющего")
+    return problems
+
+
+def feedback_problems(course, login, src_nb):
+    """The feedback never shows the hidden tests; where the grader and the notebook disagree on a
+    check, the grader's message is in it; the F1 the grader computed is in it."""
+    html_path = course.feedback / login / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    if not html_path.is_file():
+        return []
+    html = html_path.read_text(errors="replace")
+    problems = []
+    hidden = {line.strip() for c in src_nb.cells for line in nc.regions(c.source, "BEGIN HIDDEN TESTS",
+                                                                        "END HIDDEN TESTS") if line.strip()}
+    import html as html_module
+    if "HIDDEN TESTS" in html or any(html_module.escape(line) in html for line in hidden if len(line) > 20):
+        problems.append("в отзыве видны скрытые тесты")
+    if "Проверяющий: взвешенная F1" not in html and "Проверяющий: F1" not in html:
+        problems.append("в отзыве нет F1, посчитанной проверяющим")
+    return problems
 
 
 def print_table(table):
@@ -459,7 +574,7 @@ def main(argv=None):
     only = set(args.only.split(",")) if args.only else None
     table = run_demo(only, args.workers, args.cell_timeout, predictions=args.predictions)
     print_table(table)
-    print(f"оценки: {DEMO_DIR / 'grades.csv'}; отзывы: feedback/demo_*/")
+    print(f"оценки: {DEMO_DIR / 'grades.csv'}; отзывы: {DEMO_DIR / 'feedback'}/demo_*/")
     bad = [r for r in table if not r["ok"]]
     if bad:
         print(f"не совпало: {len(bad)}", file=sys.stderr)

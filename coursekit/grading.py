@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import stat
@@ -55,7 +56,9 @@ from coursekit import ROOT
 from coursekit import answer_key as ak
 from coursekit import judge
 from coursekit import nbgrader_cells as nc
+from coursekit import outbox
 from coursekit import sandbox
+from coursekit.course import Course
 from coursekit.release import ASSIGNMENT, SOURCE_DIR, stage_course, venv_env
 
 DEFAULT_DATA = ROOT / "data" / "task3_data.csv"
@@ -63,6 +66,10 @@ F1_CELL = "test_f1"
 SANDBOX_DATA_DIR = Path("/data")  # where the kernel sees the data file
 KEPT = ("ok", "cell_timeout", "crashed", "memory", "processes", "disk", "timeout")  # statuses that keep earned points
 NO_SANDBOX_WARNING = "БЕЗ ПЕСОЧНИЦЫ (--no-sandbox): код работ выполнялся с правами проверяющего"
+GRADED_EXTRA_BYTES = 64 << 20  # the graded notebook may exceed the submission by its (capped) outputs
+FEEDBACK_MEMORY = 4 << 30  # address space of generate_feedback: a huge notebook fails it, not the batch
+FEEDBACK_CELL_CHARS = 200_000
+MAX_LEAVING_BYTES = 512 << 20  # graded notebook, feedback HTML  # a longer cell is shortened in the graded notebook and the feedback
 LOGIN_RE = re.compile(r"[^\x00-\x1f\x7f/\\-][^\x00-\x1f\x7f/\\]*")
 
 
@@ -95,13 +102,17 @@ def kill_tree(pid):
     psutil.wait_procs(procs, timeout=10)
 
 
-def run(cmd, env, timeout, log):
-    """Run cmd (its own session), append its output to log; returns rc or None on timeout."""
+def run(cmd, env, timeout, log, memory=None):
+    """Run cmd (its own session, address space capped at `memory` bytes if given), append its
+    output to log; returns rc or None on timeout."""
+    def cap():
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     with open(log, "a") as out:
         out.write(f"$ {' '.join(map(str, cmd))}\n")
         out.flush()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=cap)
         try:
             return proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -197,10 +208,16 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     """Grade one submission in its own course root `work`; returns a result dict (no db merge).
     judged=False (bench/grading_speed.py only): no records, no judge; the scores are nbgrader's
     from the notebook's outputs, i.e. forgeable -- the grading as it was before the judge.
-    result['kernel_dir']: the kernel's writable working copy (host path; sandbox.WORKDIR inside).
+    result['kernel_dir']: the kernel's writable working copy (host path; sandbox.WORKDIR inside); once
+    graded, what the kernel left there, set aside (removed with `work` unless TASK3_KEEP_WORK).
     The points of the check cells and of the F1 cell are decided here, outside the kernel
     (coursekit.judge, coursekit.answer_key), and written into the worker's gradebook before the
-    feedback is generated; result['review'] lists reasons for a human look."""
+    feedback is generated; result['review'] lists reasons for a human look.
+
+    What leaves the kernel's folder, whatever way the kernel ended: the graded notebook, read
+    without following links and size-capped (coursekit.outbox), and each check cell's record, taken
+    out right after that cell (SafeExecute). The feedback is made from a folder holding that
+    notebook alone, after its outputs are sanitized (no script)."""
     started = time.perf_counter()
     work = Path(work)
     kernel_dir = work / "autograded" / student / ASSIGNMENT
@@ -217,35 +234,53 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     source_nb = nc.read(template / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     notes += tidy(sub, {nc.nbg(c).get("grade_id") for c in source_nb.cells} - {None})
     result["f1"] = ak.score(sub / "test_predictions.csv", answer_key or ak.DEFAULT_KEY)
-    # each check in the kernel records its run under a seed and in a folder the submission cannot know
+    # each check in the kernel records its run under a seed the submission cannot know in advance
     seed, probes = secrets.randbelow(2 ** 31 - 2) + 1, f".probes-{secrets.token_hex(8)}"
-    log, events = work / "grading.log", work / "events.jsonl"
+    log, events, records = work / "grading.log", work / "events.jsonl", work / "records"
+    records.mkdir()
+    ipc_parent = work / "ipc"  # the kernels' sockets and signing key; outside the kernel's copy
+    ipc_parent.mkdir()
     env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout)})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
     if judged:
         kernel_env.update(TASK3_PROBE_DIR=str(Path(seen) / probes), TASK3_PROBE_SEED=str(seed))
+        env[outbox.RECORDS_ENV] = json.dumps(dict(probe_dir=str(kernel_dir / probes), out_dir=str(records),
+                                                  checks=judge.check_cells(source_nb),
+                                                  max_bytes=judge.RECORD_LIMIT))
     if use_sandbox:
         read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
         if data is not None:
             read_only[data] = SANDBOX_DATA_DIR / Path(data).name
-        env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, caps, read_only))
+        env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, caps, read_only,
+                                                           ipc_parent))
     else:
         env.update(kernel_env)
     extra = [f"--Execute.timeout={cell_timeout}"]
-    # the deadline stops the cells in time (points kept); this hard limit is the backstop
-    rc = run(nbgrader_cmd(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work),
-             env, timeout + 120, log)
+    try:
+        # the deadline stops the cells in time (points kept); this hard limit is the backstop
+        rc = run(nbgrader_cmd(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work),
+                 env, timeout + 120, log)
+    finally:  # the IPC folders hold sockets and the signing key: never left behind
+        shutil.rmtree(ipc_parent, ignore_errors=True)
     ended = sandbox.events(events)
+    graded_nb = None
+    if rc is not None:
+        try:
+            graded_nb = nbformat.reads(outbox.read_regular(kernel_dir / f"{ASSIGNMENT}.ipynb",
+                                                           max_file_bytes + GRADED_EXTRA_BYTES).decode(),
+                                       as_version=4)
+        except Exception as exc:  # not written, a link, too big or not a notebook
+            notes.append(f"проверенный ноутбук не прочитан: {str(exc)[:200]}")
     if rc is None:
         result.update(status="timeout", reason=f"проверка дольше {timeout} с, процесс остановлен")
-    elif rc != 0 or not (kernel_dir / f"{ASSIGNMENT}.ipynb").exists():
+    elif rc != 0 or graded_nb is None:
         lines = log.read_text(errors="replace").splitlines()
         raised = [ln.strip() for ln in lines if re.match(r"\s*[\w.]*(Error|Exception)\b.*", ln)]
         result.update(status="failed", reason=(raised[-1] if raised else f"nbgrader rc={rc}")[:300])
     else:
         result["graded"] = True
-        nb = nbformat.read(str(kernel_dir / f"{ASSIGNMENT}.ipynb"), as_version=4)
+        nb = graded_nb
         enames = [o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.get("output_type") == "error"]
         if ended:  # memory, timeout, a cell that ignored the interrupt: the first end counts
@@ -262,17 +297,74 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
         except Exception:  # nbgrader graded a fixed-up copy; scan that one
             submitted_nb = nb
         judge_started = time.perf_counter()
+        decided = {}
         if judged:
-            result["review"] = judge.judge_into_gradebook(work / "gradebook.db", ASSIGNMENT, student, source_nb,
-                                                          nb, submitted_nb, kernel_dir / probes, seed, f1=f1)
+            result["review"], decided = judge.judge_into_gradebook(
+                work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, records, seed, f1=f1)
+            if (records / "notes.txt").exists():
+                result["review"] += (records / "notes.txt").read_text(errors="replace").splitlines()[:20]
         result["judge_seconds"] = round(time.perf_counter() - judge_started, 1)
+        leaving = feedback_notebook(nb, source_nb, decided, f1 if judged else None)
+        # what the kernel left in its folder is set aside (deleted with `work`); the graded notebook
+        # comes back alone, and the feedback is made from it alone
+        os.rename(work / "autograded", work / "kernel_left")
+        result["kernel_dir"] = work / "kernel_left" / student / ASSIGNMENT
+        kernel_dir.mkdir(parents=True)
+        nbformat.write(leaving, str(kernel_dir / f"{ASSIGNMENT}.ipynb"))
         rc = run(nbgrader_cmd(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work),
-                 env, 300, log)
+                 env, 300, log, memory=FEEDBACK_MEMORY)
         if rc != 0:
             notes.append("отзыв не создан")
     result["reason"] = "; ".join(filter(None, [result["reason"], *notes]))
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def strip_hidden(source):
+    """The source without its BEGIN/END HIDDEN TESTS regions (what the release shows)."""
+    out, hidden = [], False
+    for line in source.splitlines(keepends=True):
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "".join(out)
+
+
+def feedback_notebook(nb, source_nb, decided, f1):
+    """The graded notebook as it leaves the grader (autograded/, formgrader, feedback HTML): the
+    grader's verdict under each check cell where it differs from what the notebook showed, the
+    grader's F1 under the F1 cell, hidden tests removed, every output and every markdown cell the
+    student wrote sanitized (nbconvert's SanitizeHTML: bleach; no script, event handlers,
+    javascript: URLs, SVG or JavaScript outputs), huge cells shortened."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+    nb = nbformat.from_dict(nb)
+    given = {c.source for c in source_nb.cells if c.cell_type == "markdown"}
+    sanitizer = SanitizeHTML()
+    for cell in nb.cells:
+        gid = nc.nbg(cell).get("grade_id")
+        if cell.cell_type == "markdown" and cell.source in given:
+            pass  # the instructor's own text (with its images) is not the student's bytes
+        else:
+            sanitizer.preprocess_cell(cell, {}, 0)
+        if len(cell.source) > FEEDBACK_CELL_CHARS:
+            cell.source = cell.source[:FEEDBACK_CELL_CHARS] + f"\n# ... ячейка обрезана в отзыве ({len(cell.source)} символов)"
+        if cell.cell_type != "code":
+            continue
+        cell.source = strip_hidden(cell.source)
+        text = None
+        if gid in decided:
+            passed, message, shown = decided[gid]
+            if passed != shown:
+                text = (f"Проверяющий: ✓ проверка пройдена (в ноутбуке это не видно)" if passed else
+                        f"Проверяющий: ✗ {message}\n(в ноутбуке ✓, но балл ставит проверяющий по записи проверки)")
+        elif gid == F1_CELL and f1 is not None:
+            text = f"Проверяющий: {f1['message']}"
+        if text:
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text + "\n"))
+    return nb
 
 
 def f1_message(f1):
@@ -309,7 +401,7 @@ def merge(result, main_db):
                 grade.auto_score, grade.needs_manual_grade = wgrade.auto_score, wgrade.needs_manual_grade
             elif grade.cell.cell_type == "code":  # nbgrader gave up: autograded cells get 0
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
-            if grade.name == F1_CELL and "f1" in result:
+            if grade.name == F1_CELL and "f1" in result and result["graded"] and result["status"] in KEPT:
                 grade.auto_score, grade.needs_manual_grade = result["f1"]["points"], False
             cells[grade.name] = grade.manual_score if grade.manual_score is not None else grade.auto_score
         if wsub is not None:
@@ -321,20 +413,25 @@ def merge(result, main_db):
     return cells
 
 
-def copy_back(result):
-    """autograded/<student>/: the grader's copy of the submission plus the graded notebook (not what
-    the kernel wrote next to it: its records, files it filled the disk with, a rewritten
-    predictions file); feedback/<student>/ as generated."""
+def copy_back(result, course):
+    """course.autograded/<student>/: the grader's copy of the submission plus the graded notebook
+    (nothing the kernel wrote: grade_one left the notebook alone in the worker's autograded/);
+    course.feedback/<student>/: the feedback HTML only. Files are read without following links."""
     student, work = result["student"], result["work"]
-    kernel = work / "autograded" / student
-    for kind, src in (("autograded", work / "submitted" / student), ("feedback", work / "feedback" / student)):
-        dest = ROOT / kind / student
+    graded = work / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    html = work / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    for dest in (course.autograded / student, course.feedback / student):
         if dest.exists():
             shutil.rmtree(dest)
-        if src.exists() and (kernel.exists() or kind == "feedback"):
-            shutil.copytree(src, dest, symlinks=True)
-    for graded in kernel.glob(f"{ASSIGNMENT}/*.ipynb"):
-        shutil.copy(graded, ROOT / "autograded" / student / ASSIGNMENT / graded.name)
+    if result["graded"]:
+        shutil.copytree(work / "submitted" / student, course.autograded / student, symlinks=True)
+        outbox.take_file(graded.parent, graded.name, course.autograded / student / ASSIGNMENT / "graded.tmp",
+                         MAX_LEAVING_BYTES)
+        os.replace(course.autograded / student / ASSIGNMENT / "graded.tmp",
+                   course.autograded / student / ASSIGNMENT / graded.name)
+    if html.exists():
+        outbox.take_file(html.parent, html.name, course.feedback / student / ASSIGNMENT / html.name,
+                         MAX_LEAVING_BYTES)
 
 
 def csv_safe(value):
@@ -344,19 +441,18 @@ def csv_safe(value):
     return value
 
 
-def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
-              grader_data=None, out_csv=None, main_db=None, source_dir=SOURCE_DIR, copy_results=True,
-              verbose=True, use_sandbox=True, caps=None, kernel_env=None, max_file_bytes=100 << 20,
-              answer_key=None, judged=True):
-    """Grade the class; returns the list of rows written to grades.csv. `kernel_env`: extra
-    environment of the kernels (values may use {kernel_dir}); `caps`: see sandbox.CAPS;
-    `answer_key`: the test labels (`grader_data` is its old name), read only here."""
-    submitted = Path(submitted or ROOT / "submitted").resolve()
-    main_db = Path(main_db or ROOT / "gradebook.db").resolve()
-    out_csv = Path(out_csv or ROOT / "grades.csv")
+def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
+              answer_key=None, source_dir=SOURCE_DIR, copy_results=True, verbose=True, use_sandbox=True,
+              caps=None, kernel_env=None, max_file_bytes=100 << 20, judged=True):
+    """Grade the class of `course` (a coursekit.course.Course; the repository's by default): its
+    submitted/ in, its gradebook.db, grades.csv, autograded/ and feedback/ out. Returns the rows
+    written to grades.csv. `kernel_env`: extra environment of the kernels (values may use
+    {kernel_dir}); `caps`: see sandbox.CAPS; `answer_key`: the test labels, read only here."""
+    course = course or Course()
+    course.root.mkdir(parents=True, exist_ok=True)
+    submitted, main_db, out_csv = course.submitted, course.gradebook, course.grades_csv
     data = Path(data or os.environ.get("TASK3_DATA") or DEFAULT_DATA).resolve()
-    answer_key = Path(answer_key or grader_data or os.environ.get("TASK3_ANSWER_KEY")
-                      or ak.DEFAULT_KEY).resolve()
+    answer_key = Path(answer_key or os.environ.get("TASK3_ANSWER_KEY") or ak.DEFAULT_KEY).resolve()
     if not data.exists():
         raise SystemExit(f"нет файла данных {data}: make data")
     ak.read_key(answer_key)  # a missing or broken key stops here, before any grading
@@ -402,7 +498,7 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
                     if result["status"] != "refused":
                         scores = merge(result, main_db)
                         if copy_results:
-                            copy_back(result)
+                            copy_back(result, course)
             except Exception as exc:  # one submission never stops the batch
                 result.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300], graded=False)
                 scores = {}
@@ -453,9 +549,46 @@ def grade_all(submitted=None, students=None, workers=2, timeout=1200, cell_timeo
     return rows
 
 
+def regrade(course, students=None, **grade_kw):
+    """Grade the class again (e.g. after a fix of the grader) and say, per student, what changed:
+    the old grades.csv is kept as grades.before-<time>.csv, regrade.csv gets student, old and new
+    auto_total and total, the difference and the new status, and the same table is printed, so
+    the instructor can publish a correction. Manual scores are kept, as in every grading."""
+    old = {}
+    if course.grades_csv.exists():
+        with open(course.grades_csv, newline="") as f:
+            old = {row["student"]: row for row in csv.DictReader(f)}
+        shutil.copy(course.grades_csv, course.root / f"grades.before-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+    rows = grade_all(course, students=students, **grade_kw)
+    number = lambda v: float(v) if v not in (None, "") else 0.0  # noqa: E731
+    changes = []
+    for row in rows:
+        before = old.get(row["student"], {})
+        changes.append(dict(student=row["student"], old_auto_total=before.get("auto_total", ""),
+                            new_auto_total=row.get("auto_total", ""), old_total=before.get("total", ""),
+                            new_total=row.get("total", ""),
+                            delta=round(number(row.get("total")) - number(before.get("total")), 4),
+                            status=row["status"]))
+    with open(course.root / "regrade.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(changes[0]) if changes else ["student"])
+        writer.writeheader()
+        writer.writerows({k: csv_safe(v) for k, v in c.items()} for c in changes)
+    print(f"{'студент':<28} {'было':>8} {'стало':>8} {'разница':>8}  статус")
+    for c in changes:
+        shown = "".join(ch if ch.isprintable() else "?" for ch in c["student"])
+        mark = "" if c["delta"] == 0 else "  <-- изменилось"
+        print(f"{shown:<28} {c['old_total']!s:>8} {c['new_total']!s:>8} {c['delta']:>+8.4g}  {c['status']}{mark}")
+    print(f"изменились баллы у {sum(c['delta'] != 0 for c in changes)} из {len(changes)}; "
+          f"таблица: {course.root / 'regrade.csv'}")
+    return changes
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submitted", type=Path, default=ROOT / "submitted")
+    parser.add_argument("command", nargs="?", default="grade", choices=["grade", "regrade"],
+                        help="grade: grade the class; regrade: grade again and print old and new points per student")
+    parser.add_argument("--course", type=Path, default=ROOT,
+                        help="course root: submitted/ in; gradebook.db, grades.csv, autograded/, feedback/ out")
     parser.add_argument("--students", help="comma-separated ids (default: all in submitted/)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=int, default=1200, help="seconds per submission")
@@ -463,7 +596,6 @@ def main(argv=None):
     parser.add_argument("--data", type=Path, help="instructor's data file (default TASK3_DATA or smoke data)")
     parser.add_argument("--answer-key", "--grader-data", type=Path, dest="answer_key",
                         help=f"test labels for F1 (default TASK3_ANSWER_KEY or {ak.DEFAULT_KEY.relative_to(ROOT)})")
-    parser.add_argument("--out", type=Path, default=ROOT / "grades.csv")
     parser.add_argument("--memory-gb", type=float, default=sandbox.CAPS["memory"] / sandbox.GiB,
                         help="memory of one submission's kernel and its children")
     parser.add_argument("--max-processes", type=int, default=sandbox.CAPS["processes"],
@@ -483,8 +615,9 @@ def main(argv=None):
     caps = dict(memory=int(args.memory_gb * sandbox.GiB), processes=args.max_processes,
                 file_size=args.max_file_mb * sandbox.MiB, disk=args.max_disk_mb * sandbox.MiB,
                 files=args.max_files)
-    grade_all(args.submitted, students, args.workers, args.timeout, args.cell_timeout, args.data,
-              out_csv=args.out, use_sandbox=not args.no_sandbox, caps=caps,
+    run_class = regrade if args.command == "regrade" else grade_all
+    run_class(Course(args.course), students=students, workers=args.workers, timeout=args.timeout,
+              cell_timeout=args.cell_timeout, data=args.data, use_sandbox=not args.no_sandbox, caps=caps,
               max_file_bytes=args.max_submission_mb * sandbox.MiB, answer_key=args.answer_key)
 
 

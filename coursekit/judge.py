@@ -6,9 +6,11 @@ module replays them with the INSTRUCTOR's copy of tests.py (solutions/task3_bert
 process that never runs student code: the references and comparisons are computed here, from the
 transcript's data. A check cell's points come from this verdict, not from the notebook's output.
 
-    python -m coursekit.judge --probes DIR --seed N [--checks solutions/task3_bert/tests.py]
-prints {record: [passed, message]} as JSON (one line); a record is `<check>@<IPython's counter in
-the cell that called it>`, so the points follow the check cell, not another call of the same check. `judge_submission` runs that in a subprocess
+    python -m coursekit.judge --records DIR --seed N --names GRADE_ID=CHECK,... [--checks solutions/task3_bert/tests.py]
+prints {record: [passed, message]} as JSON (one line). The grader's SafeExecute takes each check
+cell's record out of the kernel's folder right after that cell ran and saves it as
+`<grade_id>.npz` (coursekit.outbox), so the points follow the check cell, not another call of the
+same check, and no later cell can replace it. `judge_submission` runs that in a subprocess
 with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
 
 Also here: which grade cell is which check (`check_cells`), what the notebook itself claimed
@@ -31,6 +33,7 @@ from coursekit import ROOT
 
 CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
 CALL_RE = re.compile(r"^\s*tests\.(test_\w+)\(", re.M)
+RECORD_LIMIT = 256 << 20  # bytes of one record (= tests.TRANSCRIPT_LIMIT)
 JUDGE_MEMORY = 4 << 30  # bytes of address space for the replaying process
 
 
@@ -55,28 +58,14 @@ def load_checks(path=CHECKS):
     return module
 
 
-def record_name(check, cell, probe_dir=None):
-    """The record a check cell wrote (tests._record_name). Inside the running cell IPython's counter
-    is already one ahead of the count nbclient stores in the notebook (IPython 8/9); the stored
-    count itself is the fallback for versions that do it the other way."""
-    count = cell.get("execution_count")
-    if not isinstance(count, int):
-        return check
-    ahead = f"{check}@{count + 1}"
-    if probe_dir is None or (Path(probe_dir) / f"{ahead}.npz").exists():
-        return ahead
-    return f"{check}@{count}"
-
-
-def judge_dir(probe_dir, seed, names, checks_path=CHECKS):
-    """{record name: (passed, message)} for the records `<name>.npz` in probe_dir; a record name
-    is `<check>` or `<check>@<cell>`; a missing or non-regular file fails."""
+def judge_dir(records_dir, seed, records, checks_path=CHECKS):
+    """{record: (passed, message)} for `records` {record name: check name}: the file
+    records_dir/<record>.npz replayed by that check; a missing or non-regular file fails."""
     checks = load_checks(checks_path)
     out = {}
-    for name in names:
-        check = name.split("@")[0]
-        path = Path(probe_dir) / f"{name}.npz"
-        if Path(probe_dir).is_symlink() or not path.is_file() or path.is_symlink():
+    for name, check in records.items():
+        path = Path(records_dir) / f"{name}.npz"
+        if Path(records_dir).is_symlink() or not path.is_file() or path.is_symlink():
             out[name] = (False, f"{checks.__dict__[check].component}: проверка не выполнялась при автопроверке "
                                 "(нет записи её хода): ячейка проверки не дошла до вызова или вызов был подменён")
         else:
@@ -88,12 +77,13 @@ def _limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (JUDGE_MEMORY, JUDGE_MEMORY))
 
 
-def judge_submission(probe_dir, seed, names, timeout=300, checks_path=CHECKS):
+def judge_submission(records_dir, seed, records, timeout=300, checks_path=CHECKS):
     """judge_dir in a fresh capped subprocess; on a crash or timeout every check fails with the reason."""
+    names = sorted(records)
     if not names:
         return {}
-    cmd = [sys.executable, "-m", "coursekit.judge", "--probes", str(probe_dir), "--seed", str(seed),
-           "--checks", str(checks_path), "--names", ",".join(names)]
+    cmd = [sys.executable, "-m", "coursekit.judge", "--records", str(records_dir), "--seed", str(seed),
+           "--checks", str(checks_path), "--names", ",".join(f"{n}={records[n]}" for n in names)]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=_limit_memory)
@@ -124,6 +114,14 @@ SUSPICIOUS_NAMES = {"get_ipython", "importlib", "builtins", "__builtins__", "cty
                     "sys.displayhook", "inspect.stack", "inspect.currentframe", "os.kill", "os.killpg",
                     "os.system", "os.fork", "os.environ", "signal", "atexit", "threading", "multiprocessing",
                     "__import__", "exec", "eval", "compile", "globals", "setattr", "delattr"}
+# torch's own attention and transformer blocks: the task is to write them (a human decides)
+BUILT_IN_ATTENTION = {"multi_head_attention_forward", "MultiheadAttention", "scaled_dot_product_attention",
+                      "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer"}
+# ... and transformers' BERT blocks (some share the notebook's class names: only taken from transformers)
+TRANSFORMERS_BERT = {"BertModel", "BertLayer", "BertEncoder", "BertAttention", "BertSelfAttention", "BertEmbeddings",
+                     "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification", "BertConfig"}
+GRADING_ENV_RE = re.compile(r"TASK3_|NBGRADER_EXECUTION|TASK3_PROBE")
+MAX_SCANNED_CHARS = 200_000  # a bigger cell is flagged, not parsed (the grader's memory is not the kernel's)
 PATCHED_MODULES = {"torch", "tests", "np", "numpy", "nn", "F", "pd", "pandas", "sklearn", "transformers",
                    "tokenizers", "math", "random", "os", "sys", "json", "IPython"}
 
@@ -151,6 +149,11 @@ def suspicious_code(nb, src_nb=None):
         if cell.cell_type != "code" or (meta.get("locked") and not meta.get("solution")) \
                 or cell.source.strip() in given:
             continue
+        if len(cell.source) > MAX_SCANNED_CHARS:
+            found.add(f"ячейка {i}: {len(cell.source) // 1000} тыс. символов кода, не разобрана")
+            continue
+        if GRADING_ENV_RE.search(cell.source):
+            found.add(f"ячейка {i}: читает переменные окружения проверки")
         lines = cell.source.splitlines()
         if any(line.lstrip().startswith(("%", "!")) for line in lines):
             found.add(f"ячейка {i}: магия IPython или команда оболочки")
@@ -163,8 +166,15 @@ def suspicious_code(nb, src_nb=None):
             name = _dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else None
             if name and any(name == s or name.startswith(s + ".") for s in SUSPICIOUS_NAMES):
                 found.add(f"ячейка {i}: {name}")
+            if isinstance(node, ast.Attribute) and node.attr in BUILT_IN_ATTENTION or \
+                    isinstance(node, ast.Name) and node.id in BUILT_IN_ATTENTION or \
+                    name and name.startswith("transformers.") and name.split(".")[-1] in TRANSFORMERS_BERT:
+                found.add(f"ячейка {i}: готовый блок {getattr(node, 'attr', None) or node.id}")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
+                    if alias.name.split(".")[-1] in BUILT_IN_ATTENTION or alias.name in TRANSFORMERS_BERT \
+                            and (getattr(node, "module", None) or "").startswith("transformers"):
+                        found.add(f"ячейка {i}: готовый блок {alias.name.split('.')[-1]}")
                     module = (getattr(node, "module", None) or alias.name).split(".")[0]
                     if module in {"importlib", "builtins", "ctypes", "gc", "subprocess", "signal", "inspect",
                                   "threading", "multiprocessing", "tests"} or alias.name == "tests":
@@ -178,35 +188,34 @@ def suspicious_code(nb, src_nb=None):
     return sorted(found)
 
 
-def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, submitted_nb, probe_dir, seed,
+def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, submitted_nb, records_dir, seed,
                          f1=None, f1_cell="test_f1", timeout=300):
     """Replace the scores nbgrader derived from the kernel's outputs with the judge's verdicts, in
     the worker's gradebook `db_path` (before feedback is generated and scores are merged).
 
-    Check cells score their points when the replay passes, else 0, with the judge's message as
-    the cell's automatic comment. `f1`: the grader's own result for the predictions file
-    (dict with `points` and `message`) or None to leave the cell alone. Returns the list of
-    review reasons: suspicious code, and check cells that showed ✓ while the judge said no."""
+    Check cells score their points when the replay of their record records_dir/<grade_id>.npz
+    passes, else 0, with the judge's message as the cell's automatic comment. `f1`: the grader's
+    own result for the predictions file (dict with `points` and `message`) or None to leave the
+    cell alone. Returns (review reasons, {grade_id: (passed, message, claimed ✓ in the notebook)})."""
     from coursekit import nbgrader_cells as nc
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     src_cells = check_cells(src_nb)
-    records = {nc.nbg(c).get("grade_id"): record_name(src_cells[nc.nbg(c)["grade_id"]], c, probe_dir)
-               for c in autograded_nb.cells if nc.nbg(c).get("grade_id") in src_cells}
-    verdicts = judge_submission(probe_dir, seed, sorted(set(records.values())), timeout)
+    verdicts = judge_submission(records_dir, seed, src_cells, timeout)
     claimed = claimed_passes(autograded_nb, src_cells)
+    decided = {gid: (*verdicts[gid], claimed.get(gid, False)) for gid in src_cells}
     review = [f"подозрительный код: {reason}" for reason in suspicious_code(submitted_nb, src_nb)]
     with Gradebook(f"sqlite:///{db_path}") as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy chatter inside nbgrader's api
         try:
             nb = gb.find_submission_notebook(assignment, assignment, student)
         except MissingEntry:
-            return review
+            return review, decided
         comments = {c.name: c for c in nb.comments}
         for grade in nb.grades:
             if grade.name in src_cells:
-                passed, message = verdicts.get(records.get(grade.name), (False, "ячейка проверки не найдена"))
-                if claimed.get(grade.name) and not passed:
+                passed, message, shown = decided[grade.name]
+                if shown and not passed:
                     review.append(f"{grade.name}: в ноутбуке ✓, а проверяющий: {message[:200]}")
                 score, comment = (grade.max_score, None) if passed else (0.0, f"Проверяющий: {message}")
             elif grade.name == f1_cell and f1 is not None:
@@ -217,17 +226,18 @@ def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, su
             if grade.name in comments:
                 comments[grade.name].auto_comment = comment
         gb.db.commit()
-    return review
+    return review, decided
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--probes", type=Path, required=True)
+    parser.add_argument("--records", type=Path, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--checks", type=Path, default=CHECKS)
-    parser.add_argument("--names", required=True, help="comma-separated check names")
+    parser.add_argument("--names", required=True, help="comma-separated record=check pairs")
     args = parser.parse_args(argv)
-    verdicts = judge_dir(args.probes, args.seed, args.names.split(","), args.checks)
+    records = dict(pair.split("=", 1) for pair in args.names.split(","))
+    verdicts = judge_dir(args.records, args.seed, records, args.checks)
     print(json.dumps({k: list(v) for k, v in verdicts.items()}, ensure_ascii=False))
 
 

@@ -21,6 +21,7 @@ import platform
 import shutil
 import stat
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -203,7 +204,8 @@ def bwrap_argv(workdir, ipc_dir, env, caps, read_only=None, seccomp_fd=None):
     argv = [bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent", "--new-session",
             "--hostname", "sandbox", "--clearenv", *system_mounts(),
-            "--proc", "/proc", "--dev", "/dev",
+            # /dev read-only (its tmpfs has no size; device nodes stay usable), /dev/shm sized below
+            "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
             "--perms", "1777", "--size", str(caps["tmp_size"]), "--tmpfs", "/tmp",
             "--perms", "1777", "--size", str(caps["tmp_size"]), "--tmpfs", "/dev/shm",
             # after the private /tmp: a course cloned under /tmp has its venv there
@@ -228,11 +230,13 @@ def base_env(python_bin):
             "JPY_PARENT_PID": "1"}
 
 
-def write_config(path, kernel_env, caps=None, read_only=None):
-    """The grader's side: what SandboxKernelManager needs (read from CONFIG_ENV)."""
+def write_config(path, kernel_env, caps=None, read_only=None, ipc_parent=None):
+    """The grader's side: what SandboxKernelManager needs (read from CONFIG_ENV). `ipc_parent`: a
+    folder of the grader's in which the kernels' IPC folders are made (the grader removes it)."""
     Path(path).write_text(json.dumps(dict(kernel_env={k: str(v) for k, v in kernel_env.items()},
                                           caps={**CAPS, **(caps or {})},
-                                          read_only={str(k): str(v) for k, v in (read_only or {}).items()})))
+                                          read_only={str(k): str(v) for k, v in (read_only or {}).items()},
+                                          ipc_parent=str(ipc_parent) if ipc_parent else None)))
     return path
 
 
@@ -250,6 +254,41 @@ def sanitize(tree):
                 removed.append(str(p.relative_to(tree)))
         dirnames[:] = [d for d in dirnames if (Path(dirpath) / d).is_dir()]  # symlinks are gone
     return removed
+
+
+def kill_and_wait(procs):
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(procs, timeout=10)
+
+
+KERNEL_LOG_BYTES = 64 * 1024  # of the kernel's own stdout/stderr, kept in the grader's log
+
+
+def drain(pipe, out, keep=KERNEL_LOG_BYTES):
+    """Read the kernel's stdout/stderr pipe to its end; the first `keep` bytes go to `out`."""
+    kept = 0
+    with pipe:
+        for chunk in iter(lambda: pipe.read(65536), b""):
+            if kept < keep:
+                out.write(chunk[:keep - kept].decode(errors="replace"))
+                out.flush()
+                kept += len(chunk)
+
+
+_MANAGERS = []  # every sandbox started in this process (close_all ends them)
+
+
+def close_all():
+    """Whatever way the kernels ended (shutdown, crash, exit() in a cell): kill what is left of
+    each sandbox, delete its IPC folder and remove the links, FIFOs and devices the kernel left in
+    its working copy. nbgrader's Execute calls this before nbgrader writes the graded notebook
+    there; it does not rely on jupyter_client calling the manager's cleanup hook."""
+    while _MANAGERS:
+        _MANAGERS.pop().finish()
 
 
 class SandboxClient(AsyncKernelClient):
@@ -275,7 +314,8 @@ class SandboxKernelManager(AsyncKernelManager):
         self.caps = config["caps"]
         workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
         # short path: unix socket names are limited to ~107 bytes
-        self.ipc_dir = Path(tempfile.mkdtemp(prefix="t3k"))
+        self.ipc_dir = Path(tempfile.mkdtemp(prefix="k", dir=config.get("ipc_parent")))
+        _MANAGERS.append(self)
         os.chmod(self.ipc_dir, 0o700)
         self.transport, self.ip = "ipc", str(self.ipc_dir / "k")
         self.connection_file = str(self.ipc_dir / "kernel.json")
@@ -298,8 +338,10 @@ class SandboxKernelManager(AsyncKernelManager):
         os.lseek(self._seccomp_fd, 0, os.SEEK_SET)
         argv = bwrap_argv(workdir, self.ipc_dir, env, self.caps, config["read_only"], self._seccomp_fd)
         self.workdir = workdir
+        # stdout/stderr: a pipe the grader drains with a cap (no file of the grader's is inherited)
         kw.update(env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(self.ipc_dir),
-                  pass_fds=(self._seccomp_fd,))
+                  pass_fds=(self._seccomp_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT)
         return argv + cmd, kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
@@ -307,13 +349,17 @@ class SandboxKernelManager(AsyncKernelManager):
             await super()._async_launch_kernel(kernel_cmd, **kw)
         finally:
             os.close(self._seccomp_fd)
+        self._bwrap = psutil.Process(self.provisioner.process.pid)
+        self._drain = threading.Thread(target=drain, args=(self.provisioner.process.stdout, sys.stdout),
+                                       daemon=True)
+        self._drain.start()
         self._watch = threading.Thread(target=self._watch_memory, daemon=True)
         self._watch.start()
 
     def _tree(self):
+        """bwrap and every process of its sandbox (psutil.Process refuses a reused pid)."""
         try:
-            root = psutil.Process(self.provisioner.process.pid)
-            return [root] + root.children(recursive=True)
+            return [self._bwrap] + self._bwrap.children(recursive=True)
         except (psutil.NoSuchProcess, AttributeError):
             return []
 
@@ -341,27 +387,30 @@ class SandboxKernelManager(AsyncKernelManager):
                 over = ("processes", f"больше {self.caps['processes']} процессов и потоков")
             elif tick % 4 == 0:
                 used, entries = disk_use(self.workdir, files)
+                ipc_used, ipc_entries = disk_use(self.ipc_dir, files)  # host disk too
+                used, entries = used + ipc_used, entries + ipc_entries
                 if used > disk:
                     over = ("disk", f"файлы работы заняли больше {disk / GiB:.1f} ГиБ на диске")
                 elif entries > files:
                     over = ("disk", f"работа создала больше {files} файлов и папок")
             if over:
                 note(*over)
-                for p in procs:
-                    try:
-                        p.kill()
-                    except psutil.NoSuchProcess:
-                        pass
+                kill_and_wait(procs)
                 return
             time.sleep(0.25)
 
+    def finish(self):
+        """Kill what is left of the sandbox, delete its IPC folder, sanitize its working copy."""
+        kill_and_wait(self._tree())  # normally gone already: the pid namespace dies with bwrap
+        shutil.rmtree(getattr(self, "ipc_dir", ""), ignore_errors=True)
+        if getattr(self, "workdir", None) is not None:
+            sanitize(self.workdir)
+
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
-        for p in self._tree():  # normally gone already: the pid namespace dies with bwrap
-            try:
-                p.kill()
-            except psutil.NoSuchProcess:
-                pass
-        shutil.rmtree(getattr(self, "ipc_dir", ""), ignore_errors=True)
-        if getattr(self, "workdir", None) is not None and not restart:
-            sanitize(self.workdir)
+        if not restart:
+            self.finish()
+
+    # jupyter_client binds cleanup_resources to the base class's coroutine (nbclient calls it for
+    # a kernel that died by itself): without this line the override above would not run then
+    cleanup_resources = _async_cleanup_resources

@@ -12,6 +12,7 @@ from nbgrader.api import Gradebook
 
 from coursekit import demo
 from coursekit import nbgrader_cells as nc
+from coursekit.course import Course
 from coursekit.grading import tree_hash
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 from coursekit.smoke import ANSWER_KEY, ensure_data
@@ -19,7 +20,8 @@ from coursekit.smoke import ANSWER_KEY, ensure_data
 SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_cell_retyped",
           "tests_monkeypatched", "kernel_crash", "warnings_stderr", "predictions_partial",
           "predictions_garbage", "tamper_input_transformer", "tamper_forged_records", "tamper_checks_replaced",
-          "tamper_f1_cell_silenced", "tamper_tests_file_and_torch"]
+          "tamper_f1_cell_silenced", "tamper_tests_file_and_torch", "tamper_counter_rewind", "honest_data_idioms",
+          "attack_links_then_os_exit", "broken_notebook"]
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +31,9 @@ def graded(tmp_path_factory):
     test = pd.read_csv(ANSWER_KEY, keep_default_na=False)
     predictions = tmp / "predictions.csv"
     pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(predictions, index=False)
-    submitted = tmp / "submitted"
-    table = demo.run_demo(set(SUBSET), workers=2, cell_timeout=60, timeout=600, submitted=submitted,
-                          predictions=predictions, data=data, out_dir=tmp / "out", copy_results=False)
+    submitted = tmp / "out" / "submitted"
+    table = demo.run_demo(set(SUBSET), workers=2, cell_timeout=60, timeout=600, course=Course(tmp / "out"),
+                          predictions=predictions, data=data)
     return dict(table=table, tmp=tmp, submitted=submitted, before=tree_hash(submitted))
 
 
@@ -74,3 +76,21 @@ def test_grades_csv_gradebook_and_submitted_untouched(graded):
 
 def test_release_used_by_demo_exists():
     assert (RELEASE_DIR / f"{ASSIGNMENT}.ipynb").exists(), "make release"
+
+
+def test_the_grader_s_word_reaches_the_feedback(graded):
+    """Where the notebook showed ✓ and the grader's replay said no, the feedback says so, in
+    Russian, with the grader's message; the F1 cell shows the grader's F1 and no hidden tests."""
+    feedback = Course(graded["tmp"] / "out").feedback
+    html = (feedback / "demo_tamper_tests_file_and_torch" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Проверяющий: ✗ MultiHeadSelfAttention" in html
+    full = (feedback / "demo_full" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Проверяющий: взвешенная F1 на тесте" in full and "HIDDEN TESTS" not in full
+    assert "Проверяющий: ✗" not in full  # nothing to correct in a correct notebook
+
+
+def test_full_solution_graded_notebook_has_no_error_output(graded):
+    nb = nc.read(Course(graded["tmp"] / "out").autograded / "demo_full" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    errors = [(i, o.get("ename"), o.get("evalue", "")[:200]) for i, c in enumerate(nb.cells)
+              if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors

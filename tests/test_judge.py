@@ -168,7 +168,8 @@ def test_hostile_files_are_refused(checks, attention, tmp_path):
 
 
 def test_judge_subprocess_reports_every_check(checks, attention, tmp_path):
-    verdicts = cj.judge_submission(attention.parent, PROBE_SEED, ['test_attention', 'test_feedforward'])
+    verdicts = cj.judge_submission(attention.parent, PROBE_SEED, {'test_attention': 'test_attention',
+                                                                  'test_feedforward': 'test_feedforward'})
     assert verdicts['test_attention'] == (True, '✓')
     ok, message = verdicts['test_feedforward']
     assert not ok and 'не выполнялась' in message, message
@@ -196,6 +197,13 @@ def test_suspicious_code_is_flagged_and_the_solution_is_not():
         ("import sys\nsys.modules['tests'] = object()", 'sys.modules'),
         ("import os\nos.kill(1, 9)", 'os.kill'),
         ("!cat /etc/passwd", 'команда оболочки'),
+        ("import os\nTRAIN = os.environ.get('NBGRADER_EXECUTION') is None", 'переменные окружения проверки'),
+        ("x = F.scaled_dot_product_attention(q, k, v)", 'готовый блок scaled_dot_product_attention'),
+        ("from torch.nn.functional import multi_head_attention_forward", 'готовый блок multi_head_attention_forward'),
+        ("att = nn.MultiheadAttention(8, 2)", 'готовый блок MultiheadAttention'),
+        ("from transformers import BertModel", 'готовый блок BertModel'),
+        ("layer = transformers.models.bert.modeling_bert.BertLayer(cfg)", 'готовый блок BertLayer'),
+        ("# " + "x" * 300_000, 'не разобрана'),
     ]:
         src.cells[9].source = source
         found = cj.suspicious_code(src, nc.read(SOLUTION_NB))
@@ -220,18 +228,50 @@ def test_transcript_has_no_pickle(attention):
 
 
 def test_points_follow_the_check_cell_not_another_call(checks, reference, tmp_path, monkeypatch):
-    """The record of the check cell is judged; a later call of the same check on a broken object in
-    another cell does not cost the cell its points."""
+    """The grader takes the check cell's record out of the kernel's folder right after that cell
+    (coursekit.outbox.take_records, called by SafeExecute): a later cell that rewinds IPython's
+    counter and calls the check with a fixed component cannot replace it, and a record made in any
+    other cell is deleted and reported."""
+    from coursekit import outbox
     release = load_defs(SOLUTION_NB.parent.parent.parent / 'assignments' / 'task3_bert' / 'task3_bert.ipynb',
                         name='release_judge_cells')
-    for count, cls in ((6, reference.MultiHeadSelfAttention), (9, release.MultiHeadSelfAttention)):
-        path = record(checks, 'test_attention', (cls,), tmp_path, monkeypatch)
-        path.rename(tmp_path / f'test_attention@{count}.npz')
-    # the cell stored as In[5] ran with IPython's counter at 6
-    assert cj.record_name('test_attention', {'execution_count': 5}, tmp_path) == 'test_attention@6'
-    assert cj.record_name('test_attention', {'execution_count': 7}, tmp_path) == 'test_attention@7'
-    assert cj.record_name('test_attention', {'execution_count': None}, tmp_path) == 'test_attention'
-    verdicts = cj.judge_dir(tmp_path, PROBE_SEED, ['test_attention@6', 'test_attention@9', 'test_attention'])
-    assert verdicts['test_attention@6'] == (True, '✓')
-    assert not verdicts['test_attention@9'][0] and 'не реализовано' in verdicts['test_attention@9'][1]
-    assert not verdicts['test_attention'][0] and 'не выполнялась' in verdicts['test_attention'][1]
+    probe, out = tmp_path / 'probe', tmp_path / 'records'
+    out.mkdir()
+    # a cell before the check cell plants a record under the check cell's future name
+    record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), probe, monkeypatch).rename(
+        probe / 'test_attention@6.npz')
+    notes = outbox.take_records(probe, out, 'helper_cell', None, 4, cj.RECORD_LIMIT)
+    assert not list(probe.iterdir()) and not list(out.iterdir()) and 'не в своей ячейке' in notes[0]
+    # the check cell (stored as In[5], IPython's counter 6 inside) runs the student's broken class
+    record(checks, 'test_attention', (release.MultiHeadSelfAttention,), probe, monkeypatch).rename(
+        probe / 'test_attention@6.npz')
+    assert outbox.take_records(probe, out, 'test_attention', 'test_attention', 5, cj.RECORD_LIMIT) == []
+    # a later cell rewinds the counter and calls the check with a correct class
+    record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), probe, monkeypatch).rename(
+        probe / 'test_attention@6.npz')
+    notes = outbox.take_records(probe, out, 'later_cell', None, 9, cj.RECORD_LIMIT)
+    assert notes and not list(probe.iterdir())
+    verdicts = cj.judge_dir(out, PROBE_SEED, {'test_attention': 'test_attention', 'test_bert': 'test_bert'})
+    assert not verdicts['test_attention'][0] and 'не реализовано' in verdicts['test_attention'][1]
+    assert not verdicts['test_bert'][0] and 'не выполнялась' in verdicts['test_bert'][1]
+
+
+def test_records_leave_the_kernel_folder_only_as_regular_capped_files(tmp_path):
+    from coursekit import outbox
+    probe, out = tmp_path / 'probe', tmp_path / 'records'
+    probe.mkdir()
+    out.mkdir()
+    secret = tmp_path / 'answer_key.csv'
+    secret.write_text('secret')
+    (probe / 'test_bert@3.npz').symlink_to(secret)
+    assert 'не принята' in outbox.take_records(probe, out, 'test_bert', 'test_bert', 2, 1 << 20)[0]
+    (probe / 'test_bert@3.npz').write_bytes(b'0' * 2048)
+    assert 'не принята' in outbox.take_records(probe, out, 'test_bert', 'test_bert', 2, 1024)[0]
+    assert not list(out.iterdir()) and not list(probe.iterdir())
+    linked = tmp_path / 'linked'
+    linked.symlink_to(probe)  # the probe folder itself replaced by a link: nothing is read
+    (probe / 'test_bert@3.npz').write_bytes(b'record')
+    assert outbox.take_records(linked, out, 'test_bert', 'test_bert', 2, 1 << 20) == []
+    assert not list(out.iterdir()) and (probe / 'test_bert@3.npz').exists()
+    assert outbox.take_records(probe, out, 'test_bert', 'test_bert', 2, 1 << 20) == []
+    assert (out / 'test_bert.npz').read_bytes() == b'record'

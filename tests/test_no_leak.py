@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from coursekit import grading
+from coursekit.course import Course
 from coursekit.release import RELEASE_DIR, SOURCE_DIR
 from coursekit.smoke import ANSWER_KEY, DATA_FILE, ensure_data
 
@@ -51,10 +52,9 @@ def test_kernel_environment_has_no_answer_key(tmp_path, monkeypatch):
     monkeypatch.setattr(grading, "prepare", lambda *a, **k: None)
     monkeypatch.setattr(grading, "grade_one", fake_grade_one)
     monkeypatch.setattr(grading, "merge", lambda result, db: {})
-    (tmp_path / "sub" / "s1" / "task3_bert").mkdir(parents=True)
-    (tmp_path / "gb.db").write_bytes(b"")
-    grading.grade_all(tmp_path / "sub", workers=1, data=DATA_FILE, out_csv=tmp_path / "g.csv",
-                      main_db=tmp_path / "gb.db", copy_results=False, verbose=False)
+    (tmp_path / "submitted" / "s1" / "task3_bert").mkdir(parents=True)
+    (tmp_path / "gradebook.db").write_bytes(b"")
+    grading.grade_all(Course(tmp_path), workers=1, data=DATA_FILE, copy_results=False, verbose=False)
     assert seen["kernel:TASK3_DATA"] == str(grading.SANDBOX_DATA_DIR / DATA_FILE.name)
     key_text = str(ANSWER_KEY.resolve())
     assert not [k for k, v in seen.items() if key_text in v], seen

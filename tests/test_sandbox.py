@@ -22,6 +22,7 @@ import pytest
 
 from coursekit import ROOT, sandbox
 from coursekit import nbgrader_cells as nc
+from coursekit.course import Course
 from coursekit.grading import copy_submission, csv_safe, grade_all, refuse_login, tree_hash
 from coursekit.release import ASSIGNMENT
 
@@ -70,6 +71,23 @@ def attempt(name, fn):
         report[name] = type(exc).__name__
 def save():
     json.dump(report, open('report.json', 'w'))
+"""
+
+
+# links in the kernel's folder to what the grader protects (answer key, instructor's source, host
+# files, endless devices), some named like the files the grader takes out
+LINKS = """import os
+for name, target in [('key.csv', {labels!r}), ('source.ipynb', {source!r} + '/task3_bert.ipynb'),
+                     ('other.ipynb', {labels!r}), ('shadow', '/etc/shadow'), ('tests_src.py', {source!r} + '/tests.py'),
+                     ('zero.csv', '/dev/zero'), ('zero.ipynb', '/dev/zero'), ('course', {tmp!r})]:
+    os.symlink(target, name)
+"""
+# a student's output that would run as script wherever its HTML is shown
+XSS = "document.title = 'xss-payload'"
+SCRIPTS = f"""from IPython.display import HTML, Javascript, SVG, display
+display(Javascript("{XSS}"))
+display(HTML("<script>{XSS}</script><img src=x onerror=\\"{XSS}\\"><a href='javascript:{XSS}'>a</a>"))
+display({{'image/svg+xml': "<svg xmlns='http://www.w3.org/2000/svg' onload=\\"{XSS}\\"><script>{XSS}</script></svg>"}}, raw=True)
 """
 
 
@@ -142,6 +160,25 @@ save()
                          "display(HTML('<pre>' + 'x' * 30_000_000 + '</pre>'))\n"
                          "display({'image/png': 'A' * 5_000_000}, raw=True)\n42", 2, "ok"),
         "symlinks": ("pass", 1, "ok"),  # predictions refused (symlink): test_b fails
+        # the way out: links to what the grader protects, then the kernel ends by itself
+        "exit_links": (LINKS.format(**p) + "exit()", 1, "crashed"),
+        "os_exit_links": (LINKS.format(**p) + "os.remove('task3_bert.ipynb')\n"
+                          f"os.symlink({p['labels']!r}, 'task3_bert.ipynb')\nos._exit(1)", 1, "crashed"),
+        "left_behind": ("import os\nopen('big.bin', 'wb').write(b'1' * (5 << 20))\n"
+                        "open('fake_grades.html', 'w').write('<h1>10 / 10</h1>')\n"
+                        "open('\\n=cmd|calc!A0\\r.csv', 'w').write('=1+1')\n"
+                        "os.makedirs('a/b/c')\nopen('a/b/c/deep.txt', 'w').write('deep')", 2, "ok"),
+        "script_outputs": (SCRIPTS, 2, "ok"),
+        "dev_fill": (REPORT + "attempt('dev', lambda: open('/dev/fill', 'wb').write(b'0' * (64 << 20)))\nsave()",
+                     2, "ok"),
+        "ipc_fill": ("import itertools\nfor i in itertools.count():\n"
+                     "    open(f'/run/kernel/fill{i}', 'wb').write(b'1' * (8 << 20))", 1, "disk"),
+        "log_fill": (REPORT + "def fill():\n    for fd in (1, 2):\n"
+                     "        with open(f'/proc/self/fd/{fd}', 'wb', buffering=0) as f:\n"
+                     "            for _ in range(16):\n                f.write(b'L' * (4 << 20))\n"
+                     "attempt('fill', fill)\nattempt('truncate', lambda: os.truncate('/proc/self/fd/1', 0))\nsave()",
+                     2, "ok"),
+        "huge_cell": ("# " + "x" * 900_000 + "\npass", 2, "ok"),  # the batch refuses files over 1 MiB
         "renamed": ("pass", 2, "ok"),
         "bad_timestamp": ("pass", 2, "ok"),
         "extra_grade_cell": ("pass", 2, "ok"),
@@ -190,6 +227,10 @@ def batch(tmp_path_factory):
     renamed = submitted / "renamed" / ASSIGNMENT
     (renamed / f"{ASSIGNMENT}.ipynb").rename(renamed / f"{ASSIGNMENT} (1).ipynb")
     (submitted / "bad_timestamp" / ASSIGNMENT / "timestamp.txt").write_text("вчера вечером")
+    nb = student(cases["script_outputs"][0])
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(f"<script>{XSS}</script> <img src=x onerror=\"{XSS}\"> "
+                                                     f"[ссылка](javascript:{XSS})"))
+    nbformat.write(nb, str(submitted / "script_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
     nb = student()
     nb.cells.insert(2, nbformat.v4.new_code_cell("print('моя проверка')", metadata=grade_meta("test_mine", 5)))
     nbformat.write(nb, str(submitted / "extra_grade_cell" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
@@ -198,9 +239,8 @@ def batch(tmp_path_factory):
     os.environ["TASK3_KEEP_WORK"] = "1"  # keep the workers' folders: the reports are read from there
     started = time.time()
     try:
-        rows = grade_all(submitted, workers=2, timeout=300, cell_timeout=5, data=data, grader_data=labels,
-                         out_csv=tmp / "grades.csv", main_db=paths["main_db"], source_dir=source,
-                         copy_results=False, verbose=False, caps=CAPS, max_file_bytes=1 * MiB)
+        rows = grade_all(Course(tmp), workers=2, timeout=300, cell_timeout=5, data=data, answer_key=labels,
+                         source_dir=source, verbose=False, caps=CAPS, max_file_bytes=1 * MiB)
     finally:
         del os.environ["TASK3_KEEP_WORK"]
     results = grade_all.last_results
@@ -276,6 +316,54 @@ def test_victims_keep_their_scores_and_submitted_is_intact(batch):
                 assert sum(g.auto_score or 0 for g in nb.grades) == float(row["auto_total"]), login
 
 
+def test_nothing_but_the_graded_notebook_and_feedback_leaves(batch):
+    """Whatever the kernel left (links to the answer key and the source, /dev/zero, big or oddly
+    named files, nested folders) and however it ended: autograded/<login>/ holds the grader's copy
+    of the submission and the graded notebook, feedback/<login>/ the HTML, all regular files."""
+    course = Course(batch["tmp"])
+    secret = Path(batch["paths"]["labels"]).read_text().splitlines()[1]
+    for login, row in batch["rows"].items():
+        if row["status"] == "refused":
+            continue
+        for kind, allowed in ((course.autograded, {f"{ASSIGNMENT}.ipynb", "test_predictions.csv"}),
+                              (course.feedback, {f"{ASSIGNMENT}.html"})):
+            files = [p for p in (kind / login).rglob("*") if not p.is_dir() or p.is_symlink()]
+            names = {str(p.relative_to(kind / login / ASSIGNMENT)) for p in files}
+            assert names <= allowed, (login, kind.name, names)
+            for path in files:
+                assert path.is_file() and not path.is_symlink(), path
+                assert secret not in path.read_text(errors="replace"), f"ключ ответов в {path}"
+        assert (course.autograded / login / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists(), login
+        assert (course.feedback / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists(), login
+    for result in batch["results"].values():  # the IPC folders (sockets, signing key) are gone
+        assert not (Path(result["work"]) / "ipc").exists(), result["student"]
+    assert Path(batch["paths"]["labels"]).read_text().splitlines()[1] == secret
+
+
+def test_student_script_never_reaches_html(batch):
+    """Outputs and markdown of the student are sanitized before any HTML is made (formgrader shows
+    the graded notebook; the feedback is made from it)."""
+    course = Course(batch["tmp"])
+    nb = nbformat.read(str(course.autograded / "script_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    kept = json.dumps([c.get("outputs", []) for c in nb.cells]) + "".join(c.source for c in nb.cells)
+    assert "xss-payload" in kept  # the output is there, as text
+    assert "application/javascript" not in kept and "image/svg+xml" not in kept
+    assert "<script" not in kept and "onerror" not in kept and "onload" not in kept
+    html = (course.feedback / "script_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert f"<script>{XSS}" not in html and "onerror=" not in html and "onload=" not in html
+    assert f'href="javascript:' not in html and "href='javascript:" not in html
+
+
+def test_caps_without_holes(batch):
+    rows, reports = batch["rows"], batch["reports"]
+    assert reports["dev_fill"]["dev"] != "done", reports["dev_fill"]  # /dev is read-only
+    assert "на диске" in rows["ipc_fill"]["reason"], rows["ipc_fill"]  # the IPC folder is measured
+    assert reports["log_fill"]["fill"] == "done"  # into a pipe the grader drains ...
+    log = Path(batch["results"]["log_fill"]["work"]) / "grading.log"
+    assert log.stat().st_size < 4 * MiB, log.stat().st_size  # ... and keeps 64 KiB of
+    assert "не разобрана" in rows["huge_cell"]["review"], rows["huge_cell"]
+
+
 def test_resource_caps(batch):
     rows, reports = batch["rows"], batch["reports"]
     assert "памяти" in rows["memory_big"]["reason"] and "памяти" in rows["memory_children"]["reason"]
@@ -299,9 +387,9 @@ def test_submission_deadline_keeps_earned_points(tmp_path):
              "ignores": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + endless, 1, "timeout")}
     made = course(tmp_path, cases)
     started = time.time()
-    rows = grade_all(made["submitted"], workers=2, timeout=40, cell_timeout=200, data=made["data"],
-                     grader_data=made["labels"], out_csv=tmp_path / "grades.csv", main_db=made["main_db"],
-                     source_dir=made["source"], copy_results=False, verbose=False, caps=CAPS)
+    rows = grade_all(Course(tmp_path), workers=2, timeout=40, cell_timeout=200, data=made["data"],
+                     answer_key=made["labels"], source_dir=made["source"], copy_results=False, verbose=False,
+                     caps=CAPS)
     assert time.time() - started < 150  # the deadline, not the 200 s cell timeout, stopped them
     for row in rows:
         assert (float(row["auto_total"]), row["status"]) == cases[row["student"]][1:], row
@@ -411,10 +499,8 @@ def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
     (sub / "test_predictions.csv").write_text("42\n")
     (tmp_path / "data.csv").write_text("text,label,split\n")
     (tmp_path / "key.csv").write_text("text,label\nкефир,1\n")
-    rows = grade_all(tmp_path / "submitted", workers=1, timeout=300, cell_timeout=30, data=tmp_path / "data.csv",
-                     answer_key=tmp_path / "key.csv",
-                     out_csv=tmp_path / "grades.csv", main_db=tmp_path / "gradebook.db", source_dir=source,
-                     copy_results=False, use_sandbox=False)
+    rows = grade_all(Course(tmp_path), workers=1, timeout=300, cell_timeout=30, data=tmp_path / "data.csv",
+                     answer_key=tmp_path / "key.csv", source_dir=source, copy_results=False, use_sandbox=False)
     assert rows[0]["auto_total"] == 2 and "БЕЗ ПЕСОЧНИЦЫ" in rows[0]["reason"]
     assert "ВНИМАНИЕ" in capsys.readouterr().err
 
@@ -458,3 +544,31 @@ def test_interpreter_under_tmp_is_visible_inside(tmp_path, monkeypatch):
         assert out.stdout == "interpreter here", out.stderr
     finally:
         shutil.rmtree(venv)
+
+
+def test_regrade_prints_old_and_new_points(tmp_path, capsys):
+    """`python -m coursekit.grading regrade`: after a fix of the grader, one command grades again and
+    says per student what changed (regrade.csv and the printed table); the old grades.csv is kept."""
+    import coursekit.grading as grading
+    made = course(tmp_path, {"alice": ("pass", 2, "ok"), "bob": ("pass", 2, "ok")})
+    grade_all(Course(tmp_path), workers=1, data=made["data"], answer_key=made["labels"], source_dir=made["source"],
+              verbose=False, use_sandbox=False)
+    rows = list(csv.DictReader(open(tmp_path / "grades.csv", newline="")))
+    for row in rows:  # as graded by an older grader that lost alice's point
+        if row["student"] == "alice":
+            row["total"] = row["auto_total"] = "1.0"
+    with open(tmp_path / "grades.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    capsys.readouterr()
+    changes = grading.regrade(Course(tmp_path), workers=1, data=made["data"], answer_key=made["labels"],
+                              source_dir=made["source"], verbose=False, use_sandbox=False)
+    by = {c["student"]: c for c in changes}
+    assert (by["alice"]["old_total"], float(by["alice"]["new_total"]), by["alice"]["delta"]) == ("1.0", 2.0, 1.0)
+    assert by["bob"]["delta"] == 0
+    out = capsys.readouterr().out
+    assert "изменились баллы у 1 из 2" in out and "alice" in out
+    saved = list(csv.DictReader(open(tmp_path / "regrade.csv", newline="")))
+    assert [(r["student"], r["delta"]) for r in saved] == [("alice", "1.0"), ("bob", "0.0")]
+    assert len(list(tmp_path.glob("grades.before-*.csv"))) == 1

@@ -39,7 +39,9 @@ def make_class(course, tmp):
     rel = nc.read(course / "assignments" / "task3_bert" / "task3_bert.ipynb")
     cases = demo.build_cases(src, rel, predictions, data,
                              course / "data" / "answer_key" / "task3_answer_key_smoke.csv")
-    demo.write_class({k: cases[k] for k in ("full", "untouched")}, course / "submitted")
+    cases.update(demo.build_attack_cases(src, rel, predictions, data))
+    demo.write_class({k: cases[k] for k in ("full", "untouched", "partial_parts12", "attack_script_outputs")},
+                     course / "submitted")
 
 
 def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browser, shots, tmp_path_factory):
@@ -47,7 +49,8 @@ def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browse
     course = copy_course(tmp / "course")
     make_class(course, tmp)
     first = autograde(course)
-    assert set(first) == {"demo_full", "demo_untouched"} and first[STUDENT][ANSWER] == "", first
+    assert set(first) == {"demo_full", "demo_untouched", "demo_partial_parts12", "demo_attack_script_outputs"} \
+        and first[STUDENT][ANSWER] == "", first
 
     with running(course, tmp / "home") as server:
         # the token as a header: formgrader's own XHRs carry no token and would be sent to /login
@@ -78,6 +81,19 @@ def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browse
         assert saved.value.ok, saved.value.status
         page.locator(f"#{ANSWER}").scroll_into_view_if_needed()
         shots(page, "08_formgrader_manual_grade_saved")
+
+        # a submission whose outputs and markdown try to run script: none runs in formgrader
+        ran = []
+        page.on("dialog", lambda dialog: (ran.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{server.url}/formgrader/gradebook/task3_bert/task3_bert")
+        row = page.locator("tr", has=page.locator("a.name-shown", has_text=XSS_STUDENT))
+        row.locator(".reveal .name-hidden").click()
+        row.locator("a.name-shown").click()
+        page.locator(f"input.score#{ANSWER}").wait_for(timeout=120_000)
+        page.wait_for_timeout(2000)
+        assert_no_script_ran(page, ran)
+        page.get_by_text("xss-demo").first.scroll_into_view_if_needed()
+        shots(page, "10_formgrader_script_outputs_inert")
         context.close()
 
     export = tmp / "export.csv"
@@ -98,3 +114,36 @@ def test_manual_grade_in_formgrader_reaches_export_autograde_and_feedback(browse
     shown.scroll_into_view_if_needed()
     shots(page, "09_feedback_with_comment")
     page.close()
+
+    # the same submission's feedback, opened as the student would
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    ran = []
+    page.on("dialog", lambda dialog: (ran.append(dialog.message), dialog.dismiss()))
+    page.goto((course / "feedback" / XSS_STUDENT / "task3_bert" / "task3_bert.html").as_uri())
+    page.wait_for_timeout(2000)
+    assert_no_script_ran(page, ran)
+    page.get_by_text("xss-demo").first.scroll_into_view_if_needed()
+    shots(page, "11_feedback_script_outputs_inert")
+    page.close()
+
+    # what a student gets back: a full, a partial and a failing submission
+    for login, name in (("demo_full", "12_feedback_full"), ("demo_partial_parts12", "13_feedback_partial"),
+                        ("demo_untouched", "14_feedback_failing")):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto((course / "feedback" / login / "task3_bert" / "task3_bert.html").as_uri())
+        text = page.inner_text("body")
+        assert "Проверяющий: " in text and "Score:" in text, login  # the grader's F1 line, points per cell
+        assert "HIDDEN TESTS" not in text, login
+        shots(page, name)
+        page.get_by_text("Проверяющий:").first.scroll_into_view_if_needed()
+        shots(page, name + "_f1")
+        page.close()
+
+
+XSS_STUDENT = "demo_attack_script_outputs"
+
+
+def assert_no_script_ran(page, dialogs):
+    """The demo's payload sets document.title to 'xss-demo' (coursekit.demo, attack_script_outputs)."""
+    assert page.evaluate("document.title") != "xss-demo", "скрипт студента выполнился"
+    assert not dialogs, dialogs
