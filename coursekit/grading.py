@@ -240,7 +240,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     records.mkdir()
     ipc_parent = work / "ipc"  # the kernels' sockets and signing key; outside the kernel's copy
     ipc_parent.mkdir()
-    env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout)})
+    env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout),
+                       nc.CELL_TIMES_ENV: str(work / "cell_times.tsv")})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
     if judged:
@@ -257,12 +258,15 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     else:
         env.update(kernel_env)
     extra = [f"--Execute.timeout={cell_timeout}"]
+    phases = result["phases"] = {"copy": time.perf_counter() - started}
     try:
         # the deadline stops the cells in time (points kept); this hard limit is the backstop
         rc = run(nbgrader_cmd(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work),
                  env, timeout + 120, log)
     finally:  # the IPC folders hold sockets and the signing key: never left behind
         shutil.rmtree(ipc_parent, ignore_errors=True)
+    phases["autograde"] = time.perf_counter() - started - sum(phases.values())
+    result["cell_seconds"] = read_cell_times(work / "cell_times.tsv")
     ended = sandbox.events(events)
     graded_nb = None
     if rc is not None:
@@ -304,6 +308,7 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
             if (records / "notes.txt").exists():
                 result["review"] += (records / "notes.txt").read_text(errors="replace").splitlines()[:20]
         result["judge_seconds"] = round(time.perf_counter() - judge_started, 1)
+        phases["judge"] = time.perf_counter() - judge_started
         leaving = feedback_notebook(nb, source_nb, decided, f1 if judged else None)
         # what the kernel left in its folder is set aside (deleted with `work`); the graded notebook
         # comes back alone, and the feedback is made from it alone
@@ -311,13 +316,26 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
         result["kernel_dir"] = work / "kernel_left" / student / ASSIGNMENT
         kernel_dir.mkdir(parents=True)
         nbformat.write(leaving, str(kernel_dir / f"{ASSIGNMENT}.ipynb"))
+        feedback_started = time.perf_counter()
         rc = run(nbgrader_cmd(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work),
                  env, 300, log, memory=FEEDBACK_MEMORY)
+        phases["feedback"] = time.perf_counter() - feedback_started
         if rc != 0:
             notes.append("отзыв не создан")
     result["reason"] = "; ".join(filter(None, [result["reason"], *notes]))
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def read_cell_times(path):
+    """[(cell index, seconds, grade id, first line)] that SafeExecute noted (a file of the grader's)."""
+    if not Path(path).is_file():
+        return []
+    out = []
+    for line in Path(path).read_text(errors="replace").splitlines():
+        index, seconds, gid, first = (line.split("\t") + ["", "", "", ""])[:4]
+        out.append((int(index), float(seconds), gid, first))
+    return out
 
 
 def strip_hidden(source):
@@ -416,22 +434,30 @@ def merge(result, main_db):
 def copy_back(result, course):
     """course.autograded/<student>/: the grader's copy of the submission plus the graded notebook
     (nothing the kernel wrote: grade_one left the notebook alone in the worker's autograded/);
-    course.feedback/<student>/: the feedback HTML only. Files are read without following links."""
+    course.feedback/<student>/: the feedback HTML only. Files are read without following links;
+    returns notes on what was refused."""
     student, work = result["student"], result["work"]
     graded = work / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     html = work / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
     for dest in (course.autograded / student, course.feedback / student):
         if dest.exists():
             shutil.rmtree(dest)
+    notes = []
     if result["graded"]:
         shutil.copytree(work / "submitted" / student, course.autograded / student, symlinks=True)
-        outbox.take_file(graded.parent, graded.name, course.autograded / student / ASSIGNMENT / "graded.tmp",
-                         MAX_LEAVING_BYTES)
-        os.replace(course.autograded / student / ASSIGNMENT / "graded.tmp",
-                   course.autograded / student / ASSIGNMENT / graded.name)
-    if html.exists():
-        outbox.take_file(html.parent, html.name, course.feedback / student / ASSIGNMENT / html.name,
-                         MAX_LEAVING_BYTES)
+        dest = course.autograded / student / ASSIGNMENT
+        try:
+            (dest / graded.name).unlink(missing_ok=True)  # the submitted notebook: the graded one replaces it
+            outbox.take_file(graded.parent, graded.name, dest / graded.name, MAX_LEAVING_BYTES)
+        except outbox.Refused as exc:
+            notes.append(f"проверенный ноутбук не скопирован: {exc}")
+    if html.exists() or html.is_symlink():
+        try:
+            outbox.take_file(html.parent, html.name, course.feedback / student / ASSIGNMENT / html.name,
+                             MAX_LEAVING_BYTES)
+        except outbox.Refused as exc:
+            notes.append(f"отзыв не скопирован: {exc}")
+    return notes
 
 
 def csv_safe(value):
@@ -498,7 +524,8 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
                     if result["status"] != "refused":
                         scores = merge(result, main_db)
                         if copy_results:
-                            copy_back(result, course)
+                            refused = copy_back(result, course)
+                            result["reason"] = "; ".join(filter(None, [result["reason"], *refused]))
             except Exception as exc:  # one submission never stops the batch
                 result.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300], graded=False)
                 scores = {}

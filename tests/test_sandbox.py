@@ -28,7 +28,7 @@ from coursekit.release import ASSIGNMENT
 
 MiB = 1 << 20
 CAPS = dict(memory=1 << 30, processes=64, file_size=16 * MiB, disk=64 * MiB, files=2000)
-MARKER = "sandbox_test_orphan_marker"
+MARKER = f"sandbox_test_orphan_marker_{os.getpid()}"  # this run's own: another grading may run beside it
 
 
 def grade_meta(grade_id, points=None, solution=False):
@@ -161,7 +161,7 @@ save()
                          "display({'image/png': 'A' * 5_000_000}, raw=True)\n42", 2, "ok"),
         "symlinks": ("pass", 1, "ok"),  # predictions refused (symlink): test_b fails
         # the way out: links to what the grader protects, then the kernel ends by itself
-        "exit_links": (LINKS.format(**p) + "exit()", 1, "crashed"),
+        "exit_links": (LINKS.format(**p) + "exit()", 2, "ok"),  # under nbclient exit() keeps the kernel
         "os_exit_links": (LINKS.format(**p) + "os.remove('task3_bert.ipynb')\n"
                           f"os.symlink({p['labels']!r}, 'task3_bert.ipynb')\nos._exit(1)", 1, "crashed"),
         "left_behind": ("import os\nopen('big.bin', 'wb').write(b'1' * (5 << 20))\n"
@@ -175,7 +175,7 @@ save()
                      "    open(f'/run/kernel/fill{i}', 'wb').write(b'1' * (8 << 20))", 1, "disk"),
         "log_fill": (REPORT + "def fill():\n    for fd in (1, 2):\n"
                      "        with open(f'/proc/self/fd/{fd}', 'wb', buffering=0) as f:\n"
-                     "            for _ in range(16):\n                f.write(b'L' * (4 << 20))\n"
+                     "            for _ in range(4):\n                f.write(b'L' * (4 << 20))\n"
                      "attempt('fill', fill)\nattempt('truncate', lambda: os.truncate('/proc/self/fd/1', 0))\nsave()",
                      2, "ok"),
         "huge_cell": ("# " + "x" * 900_000 + "\npass", 2, "ok"),  # the batch refuses files over 1 MiB
@@ -345,7 +345,8 @@ def test_student_script_never_reaches_html(batch):
     the graded notebook; the feedback is made from it)."""
     course = Course(batch["tmp"])
     nb = nbformat.read(str(course.autograded / "script_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
-    kept = json.dumps([c.get("outputs", []) for c in nb.cells]) + "".join(c.source for c in nb.cells)
+    kept = json.dumps([c.get("outputs", []) for c in nb.cells]) + "".join(
+        c.source for c in nb.cells if c.cell_type == "markdown")
     assert "xss-payload" in kept  # the output is there, as text
     assert "application/javascript" not in kept and "image/svg+xml" not in kept
     assert "<script" not in kept and "onerror" not in kept and "onload" not in kept
@@ -398,11 +399,11 @@ def test_submission_deadline_keeps_earned_points(tmp_path):
 
 def test_no_process_of_the_run_is_left(batch):
     time.sleep(1)
-    work = str(batch["tmp"])
+    ours = {str(batch["tmp"])} | {str(Path(r["work"]).parent.parent) for r in batch["results"].values()}
     left = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
-        if MARKER in cmd or work in cmd or "task3_grading_keep_" in cmd and "bwrap" in cmd:
+        if MARKER in cmd or any(path in cmd for path in ours):
             left.append(f"{p.pid}: {cmd[:200]}")
     assert not left, "\n".join(left)
 
@@ -505,28 +506,36 @@ def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
     assert "ВНИМАНИЕ" in capsys.readouterr().err
 
 
-def test_copy_back_keeps_the_submission_and_the_graded_notebook_only(tmp_path, monkeypatch):
-    """What the kernel wrote next to the notebook (records, disk filler, a rewritten predictions
-    file) stays out of the course's autograded/ folder."""
+def test_copy_back_keeps_the_submission_and_the_graded_notebook_only(tmp_path):
+    """autograded/: the grader's copy of the submission and the graded notebook; feedback/: the HTML.
+    Anything else in the worker's folders stays out, and a link is never followed."""
     from coursekit import grading
     work, login = tmp_path / "work", "alice"
-    sub, kernel = work / "submitted" / login / ASSIGNMENT, work / "autograded" / login / ASSIGNMENT
-    for folder in (sub, kernel / ".probes-1f", work / "feedback" / login / ASSIGNMENT):
+    sub, graded = work / "submitted" / login / ASSIGNMENT, work / "autograded" / login / ASSIGNMENT
+    html_dir = work / "feedback" / login / ASSIGNMENT
+    for folder in (sub, graded, html_dir):
         folder.mkdir(parents=True)
     (sub / f"{ASSIGNMENT}.ipynb").write_text("submitted")
     (sub / "test_predictions.csv").write_text("42\n")
-    (kernel / f"{ASSIGNMENT}.ipynb").write_text("graded")
-    (kernel / "test_predictions.csv").write_text("rewritten by the kernel\n")
-    (kernel / "fill0.bin").write_bytes(b"1" * 1000)
-    (kernel / ".probes-1f" / "test_x@3.npz").write_bytes(b"record")
-    (work / "feedback" / login / ASSIGNMENT / f"{ASSIGNMENT}.html").write_text("feedback")
-    monkeypatch.setattr(grading, "ROOT", tmp_path / "course")
-    grading.copy_back(dict(student=login, work=work))
-    got = tmp_path / "course" / "autograded" / login / ASSIGNMENT
+    (graded / f"{ASSIGNMENT}.ipynb").write_text("graded")
+    (graded / "test_predictions.csv").write_text("rewritten by the kernel\n")
+    (graded / "fill0.bin").write_bytes(b"1" * 1000)
+    (html_dir / f"{ASSIGNMENT}.html").write_text("feedback")
+    (html_dir / "fake_grades.html").write_text("10 / 10")
+    course = Course(tmp_path / "course")
+    grading.copy_back(dict(student=login, work=work, graded=True), course)
+    got = course.autograded / login / ASSIGNMENT
     assert sorted(p.name for p in got.iterdir()) == [f"{ASSIGNMENT}.ipynb", "test_predictions.csv"]
     assert (got / f"{ASSIGNMENT}.ipynb").read_text() == "graded"
     assert (got / "test_predictions.csv").read_text() == "42\n"
-    assert (tmp_path / "course" / "feedback" / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+    assert [p.name for p in (course.feedback / login / ASSIGNMENT).iterdir()] == [f"{ASSIGNMENT}.html"]
+    secret = tmp_path / "answer_key.csv"
+    secret.write_text("secret")
+    (html_dir / f"{ASSIGNMENT}.html").unlink()
+    (html_dir / f"{ASSIGNMENT}.html").symlink_to(secret)
+    notes = grading.copy_back(dict(student=login, work=work, graded=True), course)
+    assert notes and "отзыв не скопирован" in notes[0], notes
+    assert not (course.feedback / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
 
 
 def test_interpreter_under_tmp_is_visible_inside(tmp_path, monkeypatch):
