@@ -10,9 +10,8 @@ import sys
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-if ROOT not in sys.path:  # the custom preprocessors live in coursekit/
-    sys.path.insert(0, ROOT)
 
+# the custom preprocessors live in coursekit/ (installed by `make setup`: pip install -e .)
 from coursekit.nbgrader_cells import (  # noqa: E402
     DeduplicateIdsFixed, LimitOutputChars, OverwriteCellsFixed, SafeExecute)
 

@@ -69,7 +69,6 @@ if "finetune_seconds" in results and "finetune_epochs" in epochs:
     report["finetune_seconds_per_epoch"] = round(results["finetune_seconds"] / epochs["finetune_epochs"], 1)
 
 # test F1 as the grader computes it: the predictions file against the answer key
-sys.path.insert(0, ".")
 from coursekit import answer_key
 for name, path in [("test_f1_weighted", build / "test_predictions.full.csv"),
                    ("scratch_test_f1_weighted", build / "runs" / "full" / "test_predictions_scratch.csv")]:

@@ -13,12 +13,9 @@ Needs the release (make release) and the smoke data; predictions are the smoke t
 """
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 import nbformat
 import pandas as pd

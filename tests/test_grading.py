@@ -35,6 +35,7 @@ def graded(tmp_path_factory):
     return dict(table=table, tmp=tmp, submitted=submitted, before=tree_hash(submitted))
 
 
+@pytest.mark.slow
 def test_demo_subset_grades_to_expected(graded):
     table = graded["table"]
     assert sorted(r["submission"] for r in table) == sorted(f"demo_{c}" for c in SUBSET)
@@ -43,6 +44,7 @@ def test_demo_subset_grades_to_expected(graded):
                                 f"({r['status']}: {r['reason']})" for r in wrong)
 
 
+@pytest.mark.slow
 def test_expected_scores_follow_the_notebook(graded):
     src = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb")
     auto = sum(g["points"] for g in nc.grade_cells(src) if g["auto"])
@@ -57,6 +59,7 @@ def test_expected_scores_follow_the_notebook(graded):
     assert 0 < rows["demo_predictions_partial"]["expected"] < auto
 
 
+@pytest.mark.slow
 def test_grades_csv_gradebook_and_submitted_untouched(graded):
     tmp = graded["tmp"]
     assert tree_hash(graded["submitted"]) == graded["before"]

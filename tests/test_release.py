@@ -84,6 +84,7 @@ def validate(notebook_dir, tmp_path, monkeypatch, predictions=True):
     return Validator(config=config).validate(str(work / f"{ASSIGNMENT}.ipynb"))
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_passes_on_source(tmp_path, monkeypatch):
     results = validate(SOURCE_DIR, tmp_path, monkeypatch)
     assert results == {}, {k: [c.get("source", "")[:80] + "\n" + c.get("raw_error", "")[-400:] for c in v]

@@ -19,8 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for coursekit
-from coursekit import ROOT  # noqa: E402
+from coursekit import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "build" / "browser"
