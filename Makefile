@@ -51,7 +51,7 @@ data: setup
 	$(PY) data/build_dataset.py --profile full
 
 solution: setup
-	$(PY) -m coursekit.smoke --profile $(PROFILE)
+	$(PY) -m coursekit.solution --profile $(PROFILE)
 
 # NPROC > 1: torchrun, one process per GPU (DDP); batch sizes in PROFILES are global
 train: setup
@@ -103,4 +103,4 @@ baseline: setup
 
 images: setup
 	$(PY) images/draw_images.py
-	$(PY) -m coursekit.attachments embed $(NB_SRC)
+	$(PY) -m coursekit.notebook_images embed $(NB_SRC)

@@ -62,7 +62,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # Execution. Execute.timeout is per cell (ExecutePreprocessor.timeout is not read by nbgrader).
-# In grading mode (NBGRADER_EXECUTION is set) nothing trains; the slowest cell on the smoke data
+# In grading mode (NBGRADER_EXECUTION is set) nothing trains; the slowest cell in the smoke profile
 # is the tokenizer training (a few seconds), on the full data ~1-2 min on 2 cores. On timeout the
 # kernel is interrupted and the cell gets a CellTimeoutError output (0 points if it is a grade cell).
 c.Execute.timeout = 300

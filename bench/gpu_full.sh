@@ -4,7 +4,7 @@
 #     bench/gpu_full.sh            # from the repository root, after `make setup` with a CUDA torch
 #
 # 1. builds data/task3_data.csv if it is not there (make data PROFILE=full, about 1 min);
-# 2. runs the solution notebook with PROFILE=full (python -m coursekit.smoke --profile full:
+# 2. runs the solution notebook with PROFILE=full (python -m coursekit.solution --profile full:
 #    papermill, executed copy in build/task3_bert.full.ipynb, logs in build/runs/full/);
 # 3. writes build/gpu_full.json and prints it: GPU name, wall time of each step, time per epoch of
 #    pretraining and fine-tuning, pretraining tokens/s, weighted F1 on test with and without
@@ -31,7 +31,7 @@ if [ ! -f data/task3_data.csv ]; then
     "$PY" data/build_dataset.py --profile full
 fi
 t1=$(date +%s)
-"$PY" -m coursekit.smoke --profile full
+"$PY" -m coursekit.solution --profile full
 t2=$(date +%s)
 
 DATA_SECONDS=$((t1 - t0)) NOTEBOOK_SECONDS=$((t2 - t1)) ANSWER_KEY="$ANSWER_KEY" "$PY" - <<'PYEOF'

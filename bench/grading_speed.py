@@ -8,8 +8,8 @@ Prints seconds per submission (median) and the wall time of each run, the share 
 grader's replay of the check records takes, the sandbox's overhead per submission, the judge's
 (records + replay) overhead, grading time before (no sandbox, no judge) and after (both), and the
 speed-up of W workers over one (all runs in this process, one after the other).
-Needs the release (make release) and the smoke data; predictions are the smoke test labels
-(F1 = 1), so no solution run is needed.
+Needs the release (make release) and the data (make data); predictions are the test labels of the
+answer key (F1 = 1), so no solution run is needed.
 """
 import argparse
 import statistics
@@ -24,7 +24,7 @@ from coursekit import demo
 from coursekit import nbgrader_cells as nc
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 
 def main():

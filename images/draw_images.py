@@ -6,7 +6,7 @@
 
 The learning-rate picture is plotted from the solution notebook's own `Scheduler`
 (loaded with `coursekit.notebook.load_defs`), so it always shows what the code does.
-After drawing, `python -m coursekit.attachments embed <notebook>` puts the PNGs into the
+After drawing, `python -m coursekit.notebook_images embed <notebook>` puts the PNGs into the
 notebook's markdown cells as `<img data-image="NAME.png" width="W" ... src="data:image/png;base64,...">`
 with the display width W from `DISPLAY_WIDTHS` below (`make images` does both). Colab does not
 render `attachment:` images, a base64 `data:` URI in an `<img>` tag renders everywhere we support.

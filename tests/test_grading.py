@@ -1,8 +1,8 @@
 """Autograding of a demo class gives the expected scores (slow: a few minutes on 2 cores).
 
 The test grades a representative subset of coursekit.demo's cases; `make demo` grades all of them
-(the infinite loop alone costs a full cell timeout). Predictions are built from the smoke data's test
-labels from the answer key (F1 = 1), so this test does not need `make solution`.
+(the infinite loop alone costs a full cell timeout). Predictions are the test labels of the answer key
+(F1 = 1), so this test does not need `make solution`.
 """
 import csv
 
@@ -14,7 +14,7 @@ from coursekit import demo
 from coursekit import nbgrader_cells as nc
 from coursekit.grading import tree_hash
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_cell_retyped",
           "tests_monkeypatched", "kernel_crash", "warnings_stderr", "predictions_partial",
@@ -25,7 +25,7 @@ SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
-    data = ensure_data("smoke").resolve()
+    data = ensure_data().resolve()
     test = pd.read_csv(ANSWER_KEY, keep_default_na=False)
     predictions = tmp / "predictions.csv"
     pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(predictions, index=False)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from coursekit.smoke import ensure_data, grader_scores, run_solution
+from coursekit.solution import ensure_data, grader_scores, run_solution
 
 pytestmark = pytest.mark.slow  # runs the whole notebook: minutes
 
