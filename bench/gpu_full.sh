@@ -9,12 +9,12 @@
 # 3. writes build/gpu_full.json and prints it: GPU name, wall time of each step, time per epoch of
 #    pretraining and fine-tuning, pretraining tokens/s, weighted F1 on test with and without
 #    pretraining (recomputed here from the predictions file against the labelled data when the
-#    notebook does not report it), plus a README table row.
+#    notebook does not report it), plus a table row for docs/measurements.md.
 #
 # Environment: PY (interpreter, default .venv/bin/python), ANSWER_KEY (the test labels, default
 # data/answer_key/task3_answer_key.csv). Exits with an error on a machine without a CUDA GPU.
 # bench/gpu_ddp.sh adds throughput against transformers, the TF-IDF baseline and 1 GPU against N.
-# Nothing here is measured yet: README says so until someone runs this on a GPU.
+# Nothing here is measured yet: docs/measurements.md says so until someone runs this on a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -79,7 +79,7 @@ out = build / "gpu_full.json"
 out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
 print(json.dumps(report, indent=2, ensure_ascii=False))
 f1 = report.get("test_f1_weighted", report.get("test_f1_weighted_recomputed"))
-print(f"\nREADME: | профиль `full`, {report['gpu']} (`bench/gpu_full.sh`) | данные {report['data_seconds']} с, "
+print(f"\ndocs/measurements.md: | профиль `full`, {report['gpu']} (`bench/gpu_full.sh`) | данные {report['data_seconds']} с, "
       f"ноутбук {report['notebook_seconds']} с; эпоха предобучения {report.get('pretrain_seconds_per_epoch')} с "
       f"({report['pretrain_tokens_per_second']} токенов/с), эпоха дообучения {report.get('finetune_seconds_per_epoch')} с; "
       f"F1 на тесте {f1} с предобучением, {report.get('scratch_test_f1_weighted')} без |")

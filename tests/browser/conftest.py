@@ -137,7 +137,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def shots():
-    """shot(page_or_locator, name): PNG under build/browser/ (listed in the README)."""
+    """shot(page_or_locator, name): PNG under build/browser/ (see docs/maintainers.md)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     def shot(target, name):
