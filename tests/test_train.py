@@ -160,3 +160,21 @@ def test_checkpoint_of_another_configuration_is_refused(tiny_run, tmp_path):
     with pytest.raises(SystemExit, match=r"от другой конфигурации \(отличаются: finetune_peak_lr\)"):
         train.main(["--data", str(tiny_run.parent / "tiny.csv"), "--run-dir", str(run_dir),
                     "--set", *TINY, "finetune_peak_lr=1e-3"])
+
+
+def test_trainer_contract_is_written_down_and_holds():
+    """Every private member of the notebook's trainers that coursekit.train touches is listed in
+    docs/maintainers.md ("The Trainer contract"), and every listed one exists in the solution."""
+    import re
+
+    import nbformat
+
+    used = set(re.findall(r"\btrainer\.(_\w+)", (ROOT / "coursekit" / "train.py").read_text()))
+    doc = (ROOT / "docs" / "maintainers.md").read_text()
+    section = doc[doc.index("## The `Trainer` contract"):]
+    listed = set(re.findall(r"^\| `(_\w+)", section, re.M))
+    assert used == listed, f"train.py uses but the doc misses {used - listed}; the doc lists unused {listed - used}"
+    nb = nbformat.read(train.SOLUTION_NB, as_version=4)
+    trainers = "\n".join(c.source for c in nb.cells if re.search(r"^class (Finetune)?Trainer\b", c.source, re.M))
+    missing = [m for m in listed if f"self.{m} =" not in trainers and f"def {m}(" not in trainers]
+    assert not missing, f"the solution's Trainer/FinetuneTrainer lack {missing}"
