@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
 	@echo "make test      - тесты курса (pytest), все, кроме браузерных"
-	@echo "make test-fast - быстрый круг: pytest -m \"not slow\" (без прогона ноутбука, обучения, песочницы, автопроверки)"
+	@echo "make test-fast - быстрый круг: pytest -m \"not slow\" (без прогона ноутбука, обучения, партии в песочнице, автопроверки демо-класса)"
 	@echo "make test-browser - тесты в настоящем браузере: JupyterLab студента, formgrader преподавателя"
 	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
 	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
