@@ -9,11 +9,12 @@ BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup bwrap data solution train release autograde regrade demo test test-browser browser-deps bench baseline images
+.PHONY: help setup bwrap data solution train release autograde regrade demo test test-fast test-browser browser-deps bench baseline images
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
-	@echo "make test      - тесты курса (pytest)"
+	@echo "make test      - тесты курса (pytest), все, кроме браузерных"
+	@echo "make test-fast - быстрый круг: pytest -m \"not slow\" (без прогона ноутбука, обучения, партии в песочнице, автопроверки демо-класса)"
 	@echo "make test-browser - тесты в настоящем браузере: JupyterLab студента, formgrader преподавателя"
 	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
 	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
@@ -36,12 +37,14 @@ bwrap:
 	fi; \
 	command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first: the pin chooses the build (CPU wheel here), requirements then leave it alone
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -r requirements.txt
+	# the course's own packages (coursekit, data), editable: scripts and tests import them from here
+	$(PY) -m pip install -q -e .
 	touch $@
 
 # one student file for both notebook profiles (smoke subsamples it); PROFILE does not matter here
@@ -49,7 +52,7 @@ data: setup
 	$(PY) data/build_dataset.py --profile full
 
 solution: setup
-	$(PY) -m coursekit.smoke --profile $(PROFILE)
+	$(PY) -m coursekit.solution --profile $(PROFILE)
 
 # NPROC > 1: torchrun, one process per GPU (DDP); batch sizes in PROFILES are global
 train: setup
@@ -80,6 +83,10 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q tests --ignore=tests/browser
 
+# the tests marked slow (pyproject.toml) are the notebook run, training, the sandbox and the graded class
+test-fast: setup
+	$(PY) -m pytest -q tests --ignore=tests/browser -m "not slow"
+
 # Real-browser tests (tests/browser/): Debian's Chromium driven by Playwright, no browser download.
 test-browser: setup
 	@test -x $(CHROMIUM) || $(MAKE) browser-deps
@@ -92,14 +99,14 @@ browser-deps:
 	else echo "нужен Chromium ($(CHROMIUM)): sudo apt-get install chromium (или CHROMIUM=путь)" >&2; exit 1; fi
 
 bench: setup
-	$(PY) bench/check_speed.py
+	$(PY) -m bench.check_speed
 	$(PY) bench/throughput.py
 	$(PY) bench/grading_speed.py
-	$(PY) bench/bug_catalogue_report.py
+	$(PY) -m bench.bug_catalogue_report
 
 baseline: setup
 	$(PY) bench/baseline.py --data data/task3_data.csv
 
 images: setup
 	$(PY) images/draw_images.py
-	$(PY) -m coursekit.attachments embed $(NB_SRC)
+	$(PY) -m coursekit.notebook_images embed $(NB_SRC)

@@ -10,9 +10,8 @@ import sys
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-if ROOT not in sys.path:  # the custom preprocessors live in coursekit/
-    sys.path.insert(0, ROOT)
 
+# the custom preprocessors live in coursekit/ (installed by `make setup`: pip install -e .)
 from coursekit.nbgrader_cells import (  # noqa: E402
     DeduplicateIdsFixed, LimitOutputChars, OverwriteCellsFixed, SafeExecute)
 
@@ -63,7 +62,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # Execution. Execute.timeout is per cell (ExecutePreprocessor.timeout is not read by nbgrader).
-# In grading mode (NBGRADER_EXECUTION is set) nothing trains; the slowest cell on the smoke data
+# In grading mode (NBGRADER_EXECUTION is set) nothing trains; the slowest cell in the smoke profile
 # is the tokenizer training (a few seconds), on the full data ~1-2 min on 2 cores. On timeout the
 # kernel is interrupted and the cell gets a CellTimeoutError output (0 points if it is a grade cell).
 c.Execute.timeout = 300

@@ -21,8 +21,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.linear_model import SGDClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def make_model(alpha: float = 5e-5):

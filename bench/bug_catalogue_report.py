@@ -1,6 +1,6 @@
 """Каталог ошибок (tests/bug_catalogue.py): какая проверка поймала какую ошибку.
 
-    python bench/bug_catalogue_report.py
+    python -m bench.bug_catalogue_report     # из корня репозитория (импортирует tests/)
 
 Для каждой ошибки: id, проверка, поймана ли (да/нет), согласен ли с домашней проверкой
 проверяющий (воспроизведение записи, как при автопроверке) и первая строка сообщения; затем
@@ -19,7 +19,6 @@ PROCESS_START = time.perf_counter()
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 

@@ -1,6 +1,6 @@
 """Time every student check (solutions/task3_bert/tests.py) on the independent correct implementation.
 
-    python bench/check_speed.py [--against REV]
+    python -m bench.check_speed [--against REV]     # from the repository root (it imports tests/)
 
 Prints the time of each check at home, the total of the checks (target: well under 10 s on 2 CPU
 cores) and the time of the whole process (imports and building the small tokenizer included); then,
@@ -16,7 +16,6 @@ import argparse
 import importlib.util
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -25,7 +24,6 @@ PROCESS_START = time.perf_counter()
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 

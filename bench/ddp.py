@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from coursekit import ROOT  # noqa: E402
-from coursekit.train import TINY, write_tiny_data  # noqa: E402
+from coursekit import ROOT
+from coursekit.train import TINY, write_tiny_data
 
 
 def scalars(logdir, tag):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full profile on GPU: the figures README lists as "not yet measured". Run from anywhere:
+# The full profile on GPU: the figures docs/measurements.md lists as "not yet measured". Run from anywhere:
 #   bench/gpu_full.sh [NGPU]        (default: every visible GPU; needs `make setup` with a CUDA torch)
 # Prints: pretraining throughput against transformers.BertForPreTraining (same run, same size),
 # the TF-IDF baseline, 1 GPU against NGPU with the same global batch (time, loss agreement, F1).

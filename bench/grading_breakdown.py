@@ -19,7 +19,7 @@ from coursekit import nbgrader_cells as nc
 from coursekit.course import Course
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 
 def main():

@@ -8,17 +8,14 @@ Prints seconds per submission (median) and the wall time of each run, the share 
 grader's replay of the check records takes, the sandbox's overhead per submission, the judge's
 (records + replay) overhead, grading time before (no sandbox, no judge) and after (both), and the
 speed-up of W workers over one (all runs in this process, one after the other).
-Needs the release (make release) and the smoke data; predictions are the smoke test labels
-(F1 = 1), so no solution run is needed.
+Needs the release (make release) and the data (make data); predictions are the test labels of the
+answer key (F1 = 1), so no solution run is needed.
 """
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 import nbformat
 import pandas as pd
@@ -28,7 +25,7 @@ from coursekit import nbgrader_cells as nc
 from coursekit.course import Course
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 
 def main():

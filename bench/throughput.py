@@ -4,7 +4,6 @@ of the same size, on the same device, in one run; and tokenisation speed.
     python bench/throughput.py [--size mini|smoke] [--batch 256] [--seqlen 24] [--steps 20]
 """
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -13,9 +12,8 @@ import pandas as pd
 import torch
 import transformers
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from coursekit import ROOT  # noqa: E402
-from coursekit.notebook import load_defs  # noqa: E402
+from coursekit import ROOT
+from coursekit.notebook import load_defs
 
 SIZES = {  # bert-mini from the assignment, and the CPU smoke model
     "mini": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, vocab_size=30000),

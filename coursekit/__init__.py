@@ -1,4 +1,5 @@
-"""Helpers shared by the course's tests, benchmarks, image script and grading tools."""
+"""The course's code: build (release, solution run, pictures), grading (sandbox, judge, answer key),
+the demo class and instructor training. Module map: docs/maintainers.md."""
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -39,7 +39,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from coursekit import ROOT, SOLUTION_NB
 from coursekit.notebook import load_defs
-from coursekit.smoke import ensure_data
+from coursekit.solution import ensure_data
 
 # The parts of the recipe that live in the notebook's solution cells (make_model, make_trainer,
 # finetune), not in PROFILES; keep them in step with those cells.
@@ -63,15 +63,15 @@ TINY = ["vocab_size=400", "hidden_size=16", "num_hidden_layers=2", "num_attentio
 
 
 def write_tiny_data(folder, seed=0):
-    """A slice of the smoke dataset (600 unlabelled, 320/120/60 labelled) and the category names."""
-    smoke = ensure_data("smoke")
-    data = pd.read_csv(smoke, keep_default_na=False)
+    """A slice of the student's data file (600 unlabelled, 320/120/60 labelled) and the category names."""
+    student_file = ensure_data()
+    data = pd.read_csv(student_file, keep_default_na=False)
     sizes = {"unsupervised": 600, "train": 320, "val": 120, "test": 60}
     tiny = pd.concat([data[data["split"] == split].sample(n, random_state=seed) for split, n in sizes.items()])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tiny.to_csv(folder / "tiny.csv", index=False)
-    (folder / "task3_categories.csv").write_bytes(smoke.with_name("task3_categories.csv").read_bytes())
+    (folder / "task3_categories.csv").write_bytes(student_file.with_name("task3_categories.csv").read_bytes())
     return folder / "tiny.csv"
 
 
@@ -477,9 +477,9 @@ def main(argv=None):
     procs = Processes()
     stop_on_sigterm(procs)
     cfg = config(args.profile, args.set, procs.world)
-    data = args.data or ensure_data(args.profile)
+    data = args.data or ensure_data()
     if not Path(data).exists():
-        raise Stop(f"нет файла данных {data}: make data PROFILE={args.profile}")
+        raise Stop(f"нет файла данных {data}: make data")
     run_dir = args.run_dir or ROOT / "build" / "train" / args.profile
     try:
         results = run(cfg, Path(data), Path(run_dir), procs)

@@ -25,10 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-if __package__ in (None, ""):  # run as a script: make `data.receipts` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from data.receipts import CATEGORY_NAMES, N_CLASSES, WORLD_SEED, get_world  # noqa: E402
+from data.receipts import CATEGORY_NAMES, N_CLASSES, WORLD_SEED, get_world
 
 DATA_DIR = Path(__file__).resolve().parent
 SPLITS = ("train", "val", "test", "unsupervised")

@@ -21,10 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from data.build_dataset import DATA_DIR, validate_dataset, write_dataset  # noqa: E402
+from data.build_dataset import DATA_DIR, validate_dataset, write_dataset
 
 REQUIRED = ("item_name", "category_id")
 EXTENSIONS = (".parquet", ".pq", ".csv", ".csv.gz")

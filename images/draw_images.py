@@ -6,13 +6,12 @@
 
 The learning-rate picture is plotted from the solution notebook's own `Scheduler`
 (loaded with `coursekit.notebook.load_defs`), so it always shows what the code does.
-After drawing, `python -m coursekit.attachments embed <notebook>` puts the PNGs into the
+After drawing, `python -m coursekit.notebook_images embed <notebook>` puts the PNGs into the
 notebook's markdown cells as `<img data-image="NAME.png" width="W" ... src="data:image/png;base64,...">`
 with the display width W from `DISPLAY_WIDTHS` below (`make images` does both). Colab does not
 render `attachment:` images, a base64 `data:` URI in an `<img>` tag renders everywhere we support.
 """
 import argparse
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -23,8 +22,6 @@ from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 IMAGES_DIR = Path(__file__).resolve().parent
 ROOT = IMAGES_DIR.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DPI = 110
 # no "Software: matplotlib x.y" stamp: the same picture gives the same bytes

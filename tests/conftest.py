@@ -1,6 +1,5 @@
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-
 import importlib.util
+import pathlib
 
 import pytest
 

@@ -1,8 +1,8 @@
 """Autograding of a demo class gives the expected scores (slow: a few minutes on 2 cores).
 
 The test grades a representative subset of coursekit.demo's cases; `make demo` grades all of them
-(the infinite loop alone costs a full cell timeout). Predictions are built from the smoke data's test
-labels from the answer key (F1 = 1), so this test does not need `make solution`.
+(the infinite loop alone costs a full cell timeout). Predictions are the test labels of the answer key
+(F1 = 1), so this test does not need `make solution`.
 """
 import csv
 
@@ -15,7 +15,7 @@ from coursekit import nbgrader_cells as nc
 from coursekit.course import Course
 from coursekit.grading import tree_hash
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_cell_retyped",
           "tests_monkeypatched", "kernel_crash", "warnings_stderr", "predictions_partial",
@@ -27,7 +27,7 @@ SUBSET = ["full", "untouched", "partial_parts12", "grade_cells_deleted", "grade_
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
-    data = ensure_data("smoke").resolve()
+    data = ensure_data().resolve()
     test = pd.read_csv(ANSWER_KEY, keep_default_na=False)
     predictions = tmp / "predictions.csv"
     pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(predictions, index=False)
@@ -37,6 +37,7 @@ def graded(tmp_path_factory):
     return dict(table=table, tmp=tmp, submitted=submitted, before=tree_hash(submitted))
 
 
+@pytest.mark.slow
 def test_demo_subset_grades_to_expected(graded):
     table = graded["table"]
     assert sorted(r["submission"] for r in table) == sorted(f"demo_{c}" for c in SUBSET)
@@ -45,6 +46,7 @@ def test_demo_subset_grades_to_expected(graded):
                                 f"({r['status']}: {r['reason']})" for r in wrong)
 
 
+@pytest.mark.slow
 def test_expected_scores_follow_the_notebook(graded):
     src = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb")
     auto = sum(g["points"] for g in nc.grade_cells(src) if g["auto"])
@@ -59,6 +61,7 @@ def test_expected_scores_follow_the_notebook(graded):
     assert 0 < rows["demo_predictions_partial"]["expected"] < auto
 
 
+@pytest.mark.slow
 def test_grades_csv_gradebook_and_submitted_untouched(graded):
     tmp = graded["tmp"]
     assert tree_hash(graded["submitted"]) == graded["before"]

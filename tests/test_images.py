@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from coursekit import RELEASE_NB, ROOT, SOLUTION_NB  # noqa: E402
-from coursekit.attachments import (check_images, display_widths, embed_images,  # noqa: E402
+from coursekit.notebook_images import (check_images, display_widths, embed_images,  # noqa: E402
                                    shown_images, tags)
 from coursekit.notebook import load_defs  # noqa: E402
 
@@ -232,7 +232,7 @@ def test_missing_picture_or_width_is_an_error(tmp_path):
     assert any("src не base64" in p for p in check_images(nb_path, images, WIDTHS))
 
 
-def test_attachments_cli(tmp_path):
+def test_notebook_images_cli(tmp_path):
     images, nb_path = _two_pictures(tmp_path)
     nb = nbformat.read(str(nb_path), as_version=4)   # the CLI takes widths from draw_images.py
     nb.cells[1].source = nb.cells[1].source.replace("a.png", "lr.png").replace("b.png", "attention.png")
@@ -242,7 +242,7 @@ def test_attachments_cli(tmp_path):
 
     def cli(command):
         return subprocess.run(
-            [sys.executable, "-m", "coursekit.attachments", command, str(nb_path),
+            [sys.executable, "-m", "coursekit.notebook_images", command, str(nb_path),
              "--images", str(images)],
             capture_output=True, text=True, cwd=ROOT, timeout=60)
 

@@ -8,7 +8,7 @@ import pytest
 from coursekit import grading
 from coursekit.course import Course
 from coursekit.release import RELEASE_DIR, SOURCE_DIR
-from coursekit.smoke import ANSWER_KEY, DATA_FILE, ensure_data
+from coursekit.solution import ANSWER_KEY, DATA_FILE, ensure_data
 
 
 @pytest.fixture(scope="module")

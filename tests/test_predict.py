@@ -13,6 +13,8 @@ import torch
 from coursekit import ROOT, predict
 from coursekit.notebook import load_defs
 
+pytestmark = pytest.mark.slow
+
 TEXTS = ["МОЛОКО ПАСТ. 3,2% 1Л", "ШОК. МОЛОЧНЫЙ 90Г", "ПАКЕТ МАЙКА"]
 
 

@@ -11,7 +11,7 @@ from traitlets.config import Config
 
 from coursekit import nbgrader_cells as nc
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, check_release, generate
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 SOURCE_NB = SOURCE_DIR / f"{ASSIGNMENT}.ipynb"
 RELEASE_NB = RELEASE_DIR / f"{ASSIGNMENT}.ipynb"
@@ -71,7 +71,7 @@ def test_points_per_part():
 
 
 def validate(notebook_dir, tmp_path, monkeypatch, predictions=True):
-    data = ensure_data("smoke").resolve()
+    data = ensure_data().resolve()
     monkeypatch.setenv("TASK3_DATA", str(data))
     monkeypatch.setenv("PYTHONWARNINGS", "ignore")
     test = pd.read_csv(ANSWER_KEY, keep_default_na=False)  # the grader's labels: a perfect file
@@ -84,6 +84,7 @@ def validate(notebook_dir, tmp_path, monkeypatch, predictions=True):
     return Validator(config=config).validate(str(work / f"{ASSIGNMENT}.ipynb"))
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_passes_on_source(tmp_path, monkeypatch):
     results = validate(SOURCE_DIR, tmp_path, monkeypatch)
     assert results == {}, {k: [c.get("source", "")[:80] + "\n" + c.get("raw_error", "")[-400:] for c in v]

@@ -257,6 +257,7 @@ def batch(tmp_path_factory):
             shutil.rmtree(w, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_every_submission_gets_its_expected_score_and_status(batch):
     wrong = []
     for login, (_, score, status) in batch["cases"].items():
@@ -267,6 +268,7 @@ def test_every_submission_gets_its_expected_score_and_status(batch):
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.slow
 def test_kernel_sees_only_its_copy(batch):
     spy = batch["reports"]["spy"]
     assert spy is not None, batch["rows"]["spy"]
@@ -289,6 +291,7 @@ def in_private_tmp(path):
     return str(ROOT).startswith("/tmp/") and Path(path).is_relative_to(ROOT)
 
 
+@pytest.mark.slow
 def test_grader_and_course_cannot_be_read_or_written(batch):
     spy, tamper = batch["reports"]["spy"], batch["reports"]["tamper"]
     for name in ("read_labels", "write_tests", "write_data", "net"):
@@ -304,6 +307,7 @@ def test_grader_and_course_cannot_be_read_or_written(batch):
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == digest, f"{path} изменён"
 
 
+@pytest.mark.slow
 def test_victims_keep_their_scores_and_submitted_is_intact(batch):
     assert batch["reports"]["tamper"]["victims_seen"] == []
     assert float(batch["rows"]["victim"]["auto_total"]) == 2
@@ -316,6 +320,7 @@ def test_victims_keep_their_scores_and_submitted_is_intact(batch):
                 assert sum(g.auto_score or 0 for g in nb.grades) == float(row["auto_total"]), login
 
 
+@pytest.mark.slow
 def test_nothing_but_the_graded_notebook_and_feedback_leaves(batch):
     """Whatever the kernel left (links to the answer key and the source, /dev/zero, big or oddly
     named files, nested folders) and however it ended: autograded/<login>/ holds the grader's copy
@@ -340,6 +345,7 @@ def test_nothing_but_the_graded_notebook_and_feedback_leaves(batch):
     assert Path(batch["paths"]["labels"]).read_text().splitlines()[1] == secret
 
 
+@pytest.mark.slow
 def test_student_script_never_reaches_html(batch):
     """Outputs and markdown of the student are sanitized before any HTML is made (formgrader shows
     the graded notebook; the feedback is made from it)."""
@@ -355,6 +361,7 @@ def test_student_script_never_reaches_html(batch):
     assert f'href="javascript:' not in html and "href='javascript:" not in html
 
 
+@pytest.mark.slow
 def test_caps_without_holes(batch):
     rows, reports = batch["rows"], batch["reports"]
     assert reports["dev_fill"]["dev"] != "done", reports["dev_fill"]  # /dev is read-only
@@ -365,6 +372,7 @@ def test_caps_without_holes(batch):
     assert "не разобрана" in rows["huge_cell"]["review"], rows["huge_cell"]
 
 
+@pytest.mark.slow
 def test_resource_caps(batch):
     rows, reports = batch["rows"], batch["reports"]
     assert "памяти" in rows["memory_big"]["reason"] and "памяти" in rows["memory_children"]["reason"]
@@ -380,6 +388,7 @@ def test_resource_caps(batch):
     assert "файлов" in rows["many_files"]["reason"], rows["many_files"]
 
 
+@pytest.mark.slow
 def test_submission_deadline_keeps_earned_points(tmp_path):
     """Cells each under the cell timeout, the whole submission past --timeout: status timeout, the
     points of the cells before kept, whether the last cell obeys the interrupt or ignores it."""
@@ -397,6 +406,7 @@ def test_submission_deadline_keeps_earned_points(tmp_path):
         assert "кончилось время" in row["reason"], row
 
 
+@pytest.mark.slow
 def test_no_process_of_the_run_is_left(batch):
     time.sleep(1)
     ours = {str(batch["tmp"])} | {str(Path(r["work"]).parent.parent) for r in batch["results"].values()}
@@ -408,6 +418,7 @@ def test_no_process_of_the_run_is_left(batch):
     assert not left, "\n".join(left)
 
 
+@pytest.mark.slow
 def test_symlinks_devices_fifos_and_big_files_are_refused(batch):
     reason = batch["rows"]["symlinks"]["reason"]
     for name in ("test_predictions.csv", "runs", "zero.csv", "fifo", "huge.bin"):
@@ -415,11 +426,13 @@ def test_symlinks_devices_fifos_and_big_files_are_refused(batch):
     assert "символьная ссылка" in reason and "FIFO" in reason and "МиБ" in reason
 
 
+@pytest.mark.slow
 def test_feedback_stays_small_whatever_is_displayed(batch):
     nb_path = Path(batch["results"]["huge_display"]["kernel_dir"]) / f"{ASSIGNMENT}.ipynb"
     assert nb_path.stat().st_size < 500_000, nb_path.stat().st_size
 
 
+@pytest.mark.slow
 def test_untidy_submissions_are_graded_with_a_note(batch):
     rows = batch["rows"]
     assert "task3_bert (1).ipynb" in rows["renamed"]["reason"]
@@ -427,6 +440,7 @@ def test_untidy_submissions_are_graded_with_a_note(batch):
     assert "test_mine" in rows["extra_grade_cell"]["reason"]
 
 
+@pytest.mark.slow
 def test_logins_and_csv_injection(batch):
     with open(batch["tmp"] / "grades.csv", newline="") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
@@ -489,6 +503,7 @@ def test_output_limit_covers_every_mime_type():
     assert result.data == {"text/plain": "1.5"}
 
 
+@pytest.mark.slow
 def test_no_sandbox_is_flagged_in_grades_csv(tmp_path, capsys):
     source = tmp_path / "solutions" / ASSIGNMENT
     source.mkdir(parents=True)
@@ -555,6 +570,7 @@ def test_interpreter_under_tmp_is_visible_inside(tmp_path, monkeypatch):
         shutil.rmtree(venv)
 
 
+@pytest.mark.slow
 def test_regrade_prints_old_and_new_points(tmp_path, capsys):
     """`python -m coursekit.grading regrade`: after a fix of the grader, one command grades again and
     says per student what changed (regrade.csv and the printed table); the old grades.csv is kept."""

@@ -1,9 +1,12 @@
 """The reference solution runs end to end with the smoke profile and reaches the F1 bar on the
 shared test set, scored by the grader against the answer key (slow: minutes)."""
 import pandas as pd
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from coursekit.smoke import ensure_data, grader_scores, run_solution
+from coursekit.solution import ensure_data, grader_scores, run_solution
+
+pytestmark = pytest.mark.slow  # runs the whole notebook: minutes
 
 
 def test_solution_notebook_runs_and_reaches_f1(tmp_path):

@@ -44,6 +44,7 @@ def crashed_ddp(tiny_run, tmp_path_factory):
     return proc, time.perf_counter() - started, run_dir
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process_with_the_same_global_batch(tiny_run, crashed_ddp):
     _, _, run_dir = crashed_ddp
     for tag in PRETRAIN_TAGS:
@@ -58,6 +59,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tiny_run, cr
     assert len(list((run_dir / "pretrain").glob("events.out.tfevents.*"))) == 1
 
 
+@pytest.mark.slow
 def test_a_dead_worker_stops_the_run_with_a_clear_message(crashed_ddp):
     proc, seconds, run_dir = crashed_ddp
     output = proc.stdout + proc.stderr
@@ -69,6 +71,7 @@ def test_a_dead_worker_stops_the_run_with_a_clear_message(crashed_ddp):
     assert (run_dir / "checkpoint_finetune.pt").exists() and not (run_dir / "finetuned_weights.pt").exists()
 
 
+@pytest.mark.slow
 def test_a_single_process_resumes_the_crashed_run_exactly(tiny_run, crashed_ddp, capsys):
     _, _, run_dir = crashed_ddp
     state = torch.load(run_dir / "checkpoint_finetune.pt", weights_only=True)
@@ -85,6 +88,7 @@ def test_a_single_process_resumes_the_crashed_run_exactly(tiny_run, crashed_ddp,
         json.loads((tiny_run / "results.json").read_text())["val_f1_weighted"], abs=1e-3)
 
 
+@pytest.mark.slow
 def test_run_writes_figures_weights_and_model_card(tiny_run):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     events = EventAccumulator(str(tiny_run / "finetune"))
@@ -96,6 +100,7 @@ def test_run_writes_figures_weights_and_model_card(tiny_run):
         assert (tiny_run / name).is_file(), name
 
 
+@pytest.mark.slow
 def test_frozen_backbone_trains_only_the_head(tiny_run, tmp_path):
     run_dir = tmp_path / "frozen"
     run_dir.mkdir()
@@ -145,6 +150,7 @@ def test_configuration_errors_are_one_line():
     assert train.config("full", [], world=8)["pretrain_batch_size"] == 512  # the notebook's PROFILES
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_configuration_is_refused(tiny_run, tmp_path):
     run_dir = tmp_path / "other"
     run_dir.mkdir()
@@ -154,3 +160,21 @@ def test_checkpoint_of_another_configuration_is_refused(tiny_run, tmp_path):
     with pytest.raises(SystemExit, match=r"от другой конфигурации \(отличаются: finetune_peak_lr\)"):
         train.main(["--data", str(tiny_run.parent / "tiny.csv"), "--run-dir", str(run_dir),
                     "--set", *TINY, "finetune_peak_lr=1e-3"])
+
+
+def test_trainer_contract_is_written_down_and_holds():
+    """Every private member of the notebook's trainers that coursekit.train touches is listed in
+    docs/maintainers.md ("The Trainer contract"), and every listed one exists in the solution."""
+    import re
+
+    import nbformat
+
+    used = set(re.findall(r"\btrainer\.(_\w+)", (ROOT / "coursekit" / "train.py").read_text()))
+    doc = (ROOT / "docs" / "maintainers.md").read_text()
+    section = doc[doc.index("## The `Trainer` contract"):]
+    listed = set(re.findall(r"^\| `(_\w+)", section, re.M))
+    assert used == listed, f"train.py uses but the doc misses {used - listed}; the doc lists unused {listed - used}"
+    nb = nbformat.read(train.SOLUTION_NB, as_version=4)
+    trainers = "\n".join(c.source for c in nb.cells if re.search(r"^class (Finetune)?Trainer\b", c.source, re.M))
+    missing = [m for m in listed if f"self.{m} =" not in trainers and f"def {m}(" not in trainers]
+    assert not missing, f"the solution's Trainer/FinetuneTrainer lack {missing}"

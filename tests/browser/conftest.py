@@ -19,8 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for coursekit
-from coursekit import ROOT  # noqa: E402
+from coursekit import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "build" / "browser"
@@ -138,7 +137,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def shots():
-    """shot(page_or_locator, name): PNG under build/browser/ (listed in the README)."""
+    """shot(page_or_locator, name): PNG under build/browser/ (see docs/maintainers.md)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     def shot(target, name):

@@ -7,11 +7,14 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from coursekit import demo
 from coursekit import nbgrader_cells as nc
 
 from .conftest import copy_course, running, smoke_data
+
+pytestmark = pytest.mark.slow  # a real browser and Jupyter servers: minutes
 
 ANSWER, SCORE, COMMENT = "answer_attention", 0.15, "Верно про масштаб √d, но не сказано про softmax"
 STUDENT = "demo_full"

@@ -7,6 +7,8 @@ import pytest
 
 from .conftest import Server, free_port
 
+pytestmark = pytest.mark.slow  # a real browser and Jupyter servers: minutes
+
 
 class Impostor(http.server.BaseHTTPRequestHandler):
     """Answers everything like a healthy Jupyter server would."""

@@ -15,6 +15,8 @@ from coursekit.demo import strip_markers
 
 from .conftest import running, smoke_data
 
+pytestmark = pytest.mark.slow  # a real browser and Jupyter servers: minutes
+
 NB = "assignments/task3_bert/task3_bert.ipynb"
 MOJIBAKE = re.compile(r"\ufffd|[ÐÑ][\u0080-\u00bf]|Р[ЃЎџ°±]|С[Ђ‚ѓ]")
 DIAGRAM_REF = re.compile(r"!\[[^\]]*\]\(|<img\b")

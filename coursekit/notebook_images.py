@@ -13,8 +13,8 @@ keep `data:` images), Colab (its own "insert image" writes `data:` URIs) and Git
 travels inside the notebook, so a release folder handed out on its own shows it too (nbgrader
 copies the notebook, not images/).
 
-    python -m coursekit.attachments embed solutions/task3_bert/task3_bert.ipynb
-    python -m coursekit.attachments check solutions/task3_bert/task3_bert.ipynb   # exit 1 on problems
+    python -m coursekit.notebook_images embed solutions/task3_bert/task3_bert.ipynb
+    python -m coursekit.notebook_images check solutions/task3_bert/task3_bert.ipynb   # exit 1 on problems
 
 `embed` also converts the old form, `![alt](attachment:NAME)` with the bytes in the cell's
 `attachments`, into the tag (and drops `attachments`); `check` reports the old form as a problem.
@@ -220,7 +220,7 @@ def main(argv=None):
     for line in problems:
         print(line)
     if problems:
-        print(f"исправить: python -m coursekit.attachments embed {args.notebook}")
+        print(f"исправить: python -m coursekit.notebook_images embed {args.notebook}")
         return 1
     print(f"{args.notebook}: картинки на месте")
     return 0

@@ -1,4 +1,5 @@
-"""Run the solution notebook end to end (papermill), as `make solution` does."""
+"""Run the solution notebook end to end (papermill) with either profile, as `make solution` does;
+ensure_data builds the data if it is missing; grader_scores scores the predictions like the grader."""
 import json
 import subprocess
 import sys
@@ -15,9 +16,9 @@ ANSWER_KEY = answer_key.DEFAULT_KEY
 PROFILES = ("smoke", "full")
 
 
-def ensure_data(profile=None):
+def ensure_data():
     """Build the dataset (student's file + answer key) if either is missing; return the student's
-    file. `profile` is accepted for old callers: every profile reads the same file."""
+    file (every notebook profile reads it)."""
     if not (DATA_FILE.exists() and ANSWER_KEY.exists()):
         subprocess.run([sys.executable, str(ROOT / "data" / "build_dataset.py"), "--profile", "full",
                         "--no-stats"], check=True, stdout=subprocess.DEVNULL)
