@@ -365,6 +365,22 @@ if _dir:
 print('✓ все проверки пройдены')"""
 
 
+# init_layer of the solution, and the same written as the text suggests, through .data (an honest
+# submission: it must get full points through the record and the replay; tests/idioms.py too)
+INIT_BODY = """    with torch.no_grad():
+        nn.init.trunc_normal_(
+            layer.weight, std=initializer_range, a=-2 * initializer_range, b=2 * initializer_range
+        )
+        if zero_out_bias and getattr(layer, 'bias', None) is not None:
+            layer.bias.zero_()
+"""
+INIT_DATA_WRITES = """    nn.init.trunc_normal_(layer.weight.data, std=initializer_range,
+                          a=-2 * initializer_range, b=2 * initializer_range)
+    if zero_out_bias and layer.bias is not None:
+        layer.bias.data.zero_()
+"""
+
+
 def integrity_cases(src_nb, rel_nb, predictions, answer_key):
     """{case: (notebook, predictions, failing grade ids)} for the attacks on the score."""
     auto = {c["grade_id"] for c in nc.grade_cells(src_nb) if c["auto"]}
@@ -430,23 +446,23 @@ def integrity_cases(src_nb, rel_nb, predictions, answer_key):
     cases["tamper_counter_rewind"] = (nb, preds, {"test_feedforward"})
 
     # honest work in the idioms students really write (init_layer through .data): full points
-    from tests.idioms import IDIOMS, INIT_BODY
     nb = full()
     i = index_of(nb, "init_layer")
-    data_writes = next(idiom for idiom in IDIOMS if idiom.id == "init_data_writes").patches[0][1]
-    assert INIT_BODY in nb.cells[i].source, "init_layer changed: update tests/idioms.py"
-    nb.cells[i].source = nb.cells[i].source.replace(INIT_BODY, data_writes)
+    body = INIT_BODY.rstrip("\n")  # the cell ends without a newline
+    assert body in nb.cells[i].source, "init_layer changed: update INIT_BODY in coursekit/demo.py"
+    nb.cells[i].source = nb.cells[i].source.replace(body, INIT_DATA_WRITES.rstrip("\n"))
     cases["honest_data_idioms"] = (nb, preds, set())
     return cases
 
 
-def expected_score(src_nb, failing, f1_points):
+def expected_score(src_nb, failing, f1_points, status="ok"):
     """Sum of the autograded cells' points except `failing`; the F1 cell is worth f1_points
-    whatever the notebook did (the grader scores the file)."""
+    whatever the notebook did (the grader scores the file), unless nbgrader could not grade the
+    notebook at all (status failed: 0 for everything)."""
     total = 0.0
     for c in nc.grade_cells(src_nb):
         if c["grade_id"] == F1_CELL:
-            total += 0.0 if F1_CELL in failing else f1_points
+            total += 0.0 if status == "failed" else f1_points
         elif c["auto"] and c["grade_id"] not in failing:
             total += c["points"]
     return round(total, 4)
@@ -496,8 +512,8 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, course=None, so
     table = []
     for row in rows:
         case = row["student"][len("demo_"):]
-        expected = expected_score(src_nb, cases[case][2],
-                                  f1_value(cases[case][1], answer_key, course.root))
+        expected = expected_score(src_nb, cases[case][2], f1_value(cases[case][1], answer_key, course.root),
+                                  ATTACK_STATUS.get(case, "ok"))
         table.append(dict(submission=row["student"], expected=expected, actual=row["auto_total"],
                           status=row["status"], seconds=row["seconds"], reason=row["reason"],
                           ok=abs(expected - row["auto_total"]) < 1e-6
@@ -533,7 +549,7 @@ def leaving_problems(course, login, protected):
                 problems.append(f"{kind.name}/{rel}: не обычный файл")
             elif rel.parent.name != ASSIGNMENT or rel.name not in allowed:
                 problems.append(f"{kind.name}/{rel}: лишний файл")
-            elif digest(path) in secret:
+            elif digest(path) in secret and rel.name != "test_predictions.csv":  # the student's own file
                 problems.append(f"{kind.name}/{rel}: копия файла проверяющего")
     return problems
 

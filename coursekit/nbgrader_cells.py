@@ -181,7 +181,7 @@ class SafeExecute(Execute):
             return
         gid = nbg(cell).get("grade_id")
         notes = outbox.take_records(spec["probe_dir"], spec["out_dir"], gid, spec["checks"].get(gid),
-                                    cell.get("execution_count"), spec["max_bytes"])
+                                    cell.get("execution_count"), spec["max_bytes"], set(spec["checks"].values()))
         if notes:
             with open(os.path.join(spec["out_dir"], "notes.txt"), "a") as f:
                 f.write("".join(line.replace("\n", " ") + "\n" for line in notes))

@@ -45,11 +45,12 @@ def take_file(folder, name, dest, max_bytes):
         out.write(data)
 
 
-def take_records(probe_dir, out_dir, grade_id, check, count, max_bytes):
+def take_records(probe_dir, out_dir, grade_id, check, count, max_bytes, graded=None):
     """After one cell ran: move the records the kernel wrote in probe_dir out of its reach. Only the
     check cell `grade_id` (calling `check`, with IPython's counter `count`) may give a record, the
     first one only, saved as out_dir/<grade_id>.npz; every other record file is deleted.
-    Returns notes on what was refused (for the review column)."""
+    Returns notes on what was refused (for the review column): a record of a graded check (one of
+    `graded`, all if None) made in another cell; an ungraded check cell's record goes silently."""
     notes = []
     try:
         fd = open_dir(probe_dir)
@@ -69,7 +70,7 @@ def take_records(probe_dir, out_dir, grade_id, check, count, max_bytes):
             except Refused as exc:
                 notes.append(f"запись проверки {grade_id} не принята: {exc}")
         for name in names:
-            if name != chosen and name.endswith(".npz"):
+            if name != chosen and name.endswith(".npz") and (graded is None or name.split("@")[0] in graded):
                 notes.append(f"запись «{name[:60]}» сделана не в своей ячейке проверки и отброшена")
             try:
                 os.unlink(name, dir_fd=fd)

@@ -1,15 +1,9 @@
 """Correct ways students really write the components: each must pass its check at home AND in the
 grader's replay of the record (tests/test_replay_agreement.py). Patches `(old, new)` on the
 reference's `defs` cells, as in tests/bug_catalogue.py; each variant is a correct implementation."""
+from coursekit.demo import INIT_BODY, INIT_DATA_WRITES
 from tests.bug_catalogue import Bug
 
-INIT_BODY = """    with torch.no_grad():
-        nn.init.trunc_normal_(
-            layer.weight, std=initializer_range, a=-2 * initializer_range, b=2 * initializer_range
-        )
-        if zero_out_bias and getattr(layer, 'bias', None) is not None:
-            layer.bias.zero_()
-"""
 ATT_SCORES = """        scores = query @ key.transpose(-2, -1) / math.sqrt(d)  # B x heads x S x S
         if attention_mask is not None:
             scores = scores.masked_fill(attention_mask[:, None] == 0, torch.finfo(scores.dtype).min)
@@ -32,11 +26,7 @@ def _idiom(id, check, description, *patches):
 
 IDIOMS = [
     _idiom('init_data_writes', 'test_init_layer', 'веса и смещение через .data (как в подсказке текста)',
-           (INIT_BODY, """    nn.init.trunc_normal_(layer.weight.data, std=initializer_range,
-                          a=-2 * initializer_range, b=2 * initializer_range)
-    if zero_out_bias and layer.bias is not None:
-        layer.bias.data.zero_()
-""")),
+           (INIT_BODY, INIT_DATA_WRITES)),
     _idiom('init_data_tensor_methods', 'test_init_layer', '.data и методы тензора: trunc_normal_ и fill_',
            (INIT_BODY, """    layer.weight.data.trunc_normal_(0, initializer_range, -2 * initializer_range, 2 * initializer_range) \\
         if hasattr(torch.Tensor, 'trunc_normal_') else nn.init.trunc_normal_(
