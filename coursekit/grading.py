@@ -253,6 +253,9 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
         read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
         if data is not None:
             read_only[data] = SANDBOX_DATA_DIR / Path(data).name
+            categories = Path(data).with_name("task3_categories.csv")  # the notebook reads it next to the data
+            if categories.exists():
+                read_only[categories] = SANDBOX_DATA_DIR / categories.name
         env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, caps, read_only,
                                                            ipc_parent))
     else:

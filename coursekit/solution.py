@@ -3,6 +3,7 @@ ensure_data builds the data if it is missing; grader_scores scores the predictio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import papermill
 
@@ -25,9 +26,20 @@ def ensure_data():
     return DATA_FILE
 
 
+def clear_event_files(folder):
+    """Delete the tensorboard event files under `folder` (any depth); returns how many. A rerun then
+    replaces the curves instead of adding a second event file that tensorboard draws as well."""
+    old = sorted(Path(folder).rglob("events.out.tfevents.*")) if Path(folder).is_dir() else []
+    for path in old:
+        path.unlink()
+    return len(old)
+
+
 def run_solution(output_nb, run_dir, predictions_path, profile="smoke"):
-    """Execute the solution notebook; returns the executed notebook path."""
+    """Execute the solution notebook; returns the executed notebook path. The tensorboard logs of
+    the previous run of this profile (run_dir/<profile>/...) are deleted first: a rerun replaces them."""
     ensure_data()
+    clear_event_files(Path(run_dir) / profile)
     papermill.execute_notebook(
         str(SOLUTION_NB), str(output_nb), cwd=str(SOLUTION_NB.parent), progress_bar=False,
         parameters={"PROFILE": profile, "RUN_DIR": str(run_dir), "PREDICTIONS_PATH": str(predictions_path)},

@@ -60,3 +60,36 @@ def test_kernel_environment_has_no_answer_key(tmp_path, monkeypatch):
     assert not [k for k, v in seen.items() if key_text in v], seen
     assert not {"TASK3_GRADER_DATA", "TASK3_ANSWER_KEY", "kernel:TASK3_GRADER_DATA",
                 "kernel:TASK3_ANSWER_KEY"} & set(seen)
+
+
+def test_sandbox_mounts_data_and_categories_only(tmp_path, monkeypatch):
+    """The kernel sees the data file and the categories file next to it (the notebook reads both,
+    issue 21/N11), read-only under /data; never the answer key."""
+    from coursekit import sandbox
+    ensure_data()
+    categories = DATA_FILE.with_name("task3_categories.csv")
+    assert categories.exists()
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_write_config(path, kernel_env, caps=None, read_only=None):
+        seen.update({str(k): str(v) for k, v in (read_only or {}).items()})
+        raise Stop
+
+    monkeypatch.setattr(sandbox, "write_config", fake_write_config)
+    submission = tmp_path / "submitted" / "s1" / "task3_bert"
+    submission.mkdir(parents=True)
+    (tmp_path / "gb.db").write_bytes(b"")
+    template = tmp_path / "template"
+    (template / "solutions" / "task3_bert").mkdir(parents=True)
+    for name in ("task3_bert.ipynb", "tests.py"):
+        (template / "solutions" / "task3_bert" / name).write_bytes((SOURCE_DIR / name).read_bytes())
+    with pytest.raises(Stop):
+        grading.grade_one("s1", submission, template, tmp_path / "gb.db", tmp_path / "work", {}, 60, 30,
+                          data=DATA_FILE, answer_key=ANSWER_KEY)
+    inside = {v: k for k, v in seen.items()}
+    assert inside[str(grading.SANDBOX_DATA_DIR / DATA_FILE.name)] == str(DATA_FILE)
+    assert inside[str(grading.SANDBOX_DATA_DIR / categories.name)] == str(categories)
+    assert not [k for k in seen if "answer_key" in k], seen  # the key is never mounted

@@ -1306,7 +1306,7 @@ def _pretrain_item(item, what, tokenizer_ids):
     if input_ids.dtype != torch.long or token_type_ids.dtype != torch.long:
         _fail(f'{what}: input_ids и token_type_ids должны быть torch.long, '
               f'получено {input_ids.dtype} и {token_type_ids.dtype}',
-              'nn.Embedding и функция потерь ждут индексы torch.long; encode_batch даёт списки, '
+              'nn.Embedding и функция потерь ждут индексы torch.long; encode_batch даёт массивы numpy int32, '
               'torch.tensor(ids, dtype=torch.long)')
     if token_type_ids.shape != input_ids.shape:
         _fail(f'{what}: формы input_ids {tuple(input_ids.shape)} и token_type_ids '
@@ -1480,6 +1480,13 @@ def _synthetic_items(num, vocab_size, rng, min_len=10, max_len=40):
     return items
 
 
+def _kind(value):
+    """Тип полученного значения для сообщения: «tuple из 3 элементов», «Tensor»."""
+    if isinstance(value, (tuple, list)):
+        return f'{type(value).__name__} из {len(value)} элементов'
+    return type(value).__name__
+
+
 def _collate_checked(collator, items, what, pad_id, non_target, vocab_size):
     """Вызов коллатора и детерминированные свойства результата; возвращает статистику."""
     batch = [(a.clone(), b.clone(), c) for a, b, c in items]
@@ -1497,14 +1504,16 @@ def _collate_checked(collator, items, what, pad_id, non_target, vocab_size):
         if t.is_floating_point():
             _fail(f'{what}: {name} должен быть целочисленным (torch.long), получен {t.dtype}')
     if not torch.equal(permuted.detach().float().cpu(), torch.tensor([float(c) for _, _, c in items])):
-        _fail(f'{what}: permuted не совпадает с permuted объектов батча')
+        _fail(f'{what}: permuted = {permuted.detach().cpu().tolist()}, а у объектов батча '
+              f'{[c for _, _, c in items]}')
     orig = torch.full((bsz, seqlen), pad_id, dtype=torch.long)
     real = torch.zeros(bsz, seqlen, dtype=torch.bool)
     for i, (a, b, _) in enumerate(items):
         orig[i, :len(a)] = a
         real[i, :len(a)] = True
         if not torch.equal(token_type_ids[i, :len(a)].long().cpu(), b):
-            _fail(f'{what}: token_type_ids в строке {i} не совпадают с исходными')
+            _fail(f'{what}: token_type_ids в строке {i} = {token_type_ids[i, :len(a)].long().cpu().tolist()}, '
+                  f'у объекта батча {b.tolist()}')
     input_ids, labels = input_ids.long().cpu(), labels.long().cpu()
     if not torch.equal(input_ids[~real], orig[~real]):
         _fail(f'{what}: паддинг input_ids должен быть pad_token_id = {pad_id}',
@@ -1516,7 +1525,10 @@ def _collate_checked(collator, items, what, pad_id, non_target, vocab_size):
         _fail(f'{what}: целями (labels != {non_target}) выбраны {where}',
               'специальные токены и паддинг не маскируются; labels = non_target_idx на них')
     if not torch.equal(labels[target], orig[target]):
-        _fail(f'{what}: labels на целевых позициях должны быть исходными индексами токенов')
+        row, col = (target & (labels != orig)).nonzero()[0].tolist()
+        _fail(f'{what}: labels на целевых позициях должны быть исходными индексами токенов: '
+              f'в строке {row}, позиции {col} label = {labels[row, col].item()}, а исходный токен '
+              f'{orig[row, col].item()}')
     if not torch.equal(input_ids[~target], orig[~target]):
         _fail(f'{what}: изменены токены, которые не выбраны целями (labels = {non_target})',
               'заменять на [MASK]/случайный токен можно только выбранные цели')
@@ -1546,7 +1558,8 @@ def test_collator(ds, collator):
     real_items = [_call(f'ds[{i}]', ds.__getitem__, i) for i in range(min(n, 8))]
     out = _call('collator([ds[i] for i in range(8)])', collator, real_items)
     if not isinstance(out, (tuple, list)) or len(out) != 4:
-        _fail('collator(batch) должен возвращать (input_ids, token_type_ids, labels, permuted)')
+        _fail('collator(batch) должен возвращать (input_ids, token_type_ids, labels, permuted), '
+              f'получено {_kind(out)}')
     seqlen = max(len(item[0]) for item in real_items)
     for name, t in zip(['input_ids', 'token_type_ids', 'labels'], out[:3]):
         _tensor(t, f'collator(batch): {name}', shape=(len(real_items), seqlen))
@@ -1767,10 +1780,12 @@ def test_attention(MultiHeadSelfAttention):
     x2[~real] = 100 * torch.randn(int((~real).sum()), H)
     out2 = _call('forward с другим содержимым паддинга', att_module, x2, mask3)
     _tensor(out2, 'выход', shape=x.shape)
-    if (out.detach() - out2.detach())[real].abs().max().item() > ATOL:
-        _fail(f'{name}: выход на настоящих токенах меняется при изменении паддинга',
+    diff = (out.detach() - out2.detach())[real].abs().max().item()
+    if diff > ATOL:
+        _fail(f'{name}: выход на настоящих токенах меняется при изменении паддинга '
+              f'(наибольшее расхождение {diff:.3g}, допуск {ATOL:g})',
               'маска паддинга не применяется: scores на позициях с mask = 0 должны стать очень '
-              'маленькими (masked_fill(mask == 0, -inf/-1e4)) до softmax')
+              'маленькими (masked_fill(mask == 0, torch.finfo(scores.dtype).min)) до softmax')
     _compare('forward с паддингом (на настоящих токенах)', out, _ref_attention(layer, x, mask3, HEADS),
              hint=_attention_hint(att_module, x, mask3, att, out), mask=real)
     # eps из аргумента
@@ -2033,8 +2048,10 @@ def test_bert(Bert):
     # паддинг-инвариантность: та же строка без паддинга
     short = _call('forward на строке без паддинга', model, x[1:2, :6], mask2[1:2, :6], tt[1:2, :6])
     _tensor(short, 'выход', shape=(1, 6, H))
-    if (short[0] - out[1, :6]).abs().max().item() > ATOL_DEEP:
-        _fail(f'{name}: выход на настоящих токенах зависит от добавленного паддинга',
+    diff = (short[0] - out[1, :6]).abs().max().item()
+    if diff > ATOL_DEEP:
+        _fail(f'{name}: выход на настоящих токенах зависит от добавленного паддинга '
+              f'(наибольшее расхождение {diff:.3g}, допуск {ATOL_DEEP:g})',
               'маска паддинга должна доходить до каждого слоя внимания')
     out = _call('forward(x) без маски и token_type_ids', model, x)
     _compare('forward(x) без маски и token_type_ids', out,
@@ -2268,8 +2285,8 @@ def test_bert_model(BertModel):
     loss, parts = result
     for key in ('MLM', 'SOP'):
         if key not in parts:
-            _fail(f'{name}: в словаре потерь нет ключа {key!r}, есть {list(parts)}')
-        _tensor(parts[key], f'{name}: потеря {key}', floating=True)
+            _fail(f'{name}: в словаре лоссов нет ключа {key!r}, есть {list(parts)}')
+        _tensor(parts[key], f'{name}: лосс {key}', floating=True)
     _tensor(loss, f'{name}: loss', floating=True)
     hidden = _backbone_forward_ref(emb_w, layers, x, mask2, tt)
 
@@ -2278,9 +2295,9 @@ def test_bert_model(BertModel):
                                labels.reshape(-1), ignore_index=-100)
     mlm = mlm_loss(_gelu_variant('gelu', parts['MLM'].reshape(()), mlm_loss, atol=ATOL_DEEP))
     sop = F.binary_cross_entropy_with_logits(_ref_cls_logits(cls_dense, cls_out, hidden)[:, 0], permuted)
-    _compare(f'{name}: потеря MLM', parts['MLM'].reshape(()), mlm, atol=ATOL_DEEP,
+    _compare(f'{name}: лосс MLM', parts['MLM'].reshape(()), mlm, atol=ATOL_DEEP,
              hint='MLM-голова получает выход Bert и labels; декодер связан с эмбеддингами токенов')
-    _compare(f'{name}: потеря SOP', parts['SOP'].reshape(()), sop, atol=ATOL_DEEP)
+    _compare(f'{name}: лосс SOP', parts['SOP'].reshape(()), sop, atol=ATOL_DEEP)
     _compare(f'{name}: loss = 0.5·MLM + 0.5·SOP', loss.reshape(()), 0.5 * mlm + 0.5 * sop, atol=ATOL_DEEP)
     tied = [p for p in model.parameters() if tuple(p.shape) == (V, H)]
     if len(tied) != 1:
@@ -2412,7 +2429,8 @@ def test_scheduler(Scheduler, get_optimizer=None, model=None):
                 _call('scheduler.step()', sched.step)
         last = _call('get_last_lr()', sched.get_last_lr)
         if not isinstance(last, (list, tuple)) or len(last) != len(opt.param_groups):
-            _fail(f'{name}.get_last_lr() должен возвращать список lr по группам')
+            _fail(f'{name}.get_last_lr() должен возвращать список lr по группам (их {len(opt.param_groups)}), '
+                  f'получено {last!r:.80}')
 
 
 # ----------------------------------------------------------------------------------------------
@@ -2626,7 +2644,7 @@ def test_trainer(Trainer):
                 hint = 'градиенты не обнуляются после шага: optimizer.zero_grad() после optimizer.step()'
             _fail(f'{name}({args}): градиент на шаге {step} не равен среднему градиентов батчей '
                   f'{2 * step} и {2 * step + 1} (отн. ошибка {err:.3g}, допуск 0.02)', hint)
-    # 2. клиппинг: норма градиента в момент шага не больше max_grad_norm
+    # 2. обрезка нормы градиента: норма градиента в момент шага не больше max_grad_norm
     max_norm = 1e-3
     trainer, model, opt, events, args = _run_trainer(Trainer, name, pad_id, 1, max_norm, None, batches)
     if events.count('optimizer.step') != 4:
@@ -2639,9 +2657,12 @@ def test_trainer(Trainer):
             _fail(f'{name}({args}): норма градиента на шаге {step} = {norm:.4g} > max_grad_norm = {max_norm}',
                   'torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm) перед optimizer.step()')
         scale = min(1.0, max_norm / _grad_norm(want))
-        if _rel_err(got, [w * scale for w in want]) > 2e-2:
-            _fail(f'{name}({args}): после клиппинга градиент на шаге {step} не совпадает с ожидаемым '
-                  f'(направление должно сохраняться, норма = max_grad_norm)')
+        err = _rel_err(got, [w * scale for w in want])
+        if err > 2e-2:
+            _fail(f'{name}({args}): после обрезки нормы градиента градиент на шаге {step} не совпадает с '
+                  f'ожидаемым: норма {norm:.4g} (ожидалась {min(max_norm, _grad_norm(want)):.4g}), '
+                  f'относительная ошибка {err:.3g} (направление должно сохраняться, норма — не больше '
+                  f'max_grad_norm)')
     # 3. логи tensorboard
     with _tempdir('bert_trainer_check_') as logdir:
         trainer, model, opt, events, args = _run_trainer(Trainer, name, pad_id, 2, 1.0, logdir, batches)
@@ -2650,7 +2671,7 @@ def test_trainer(Trainer):
         if not files:
             _fail(f'{name}(logdir=...): в logdir нет логов tensorboard', 'SummaryWriter(logdir) и writer.add_scalar')
     if len(counts) < 3 or max(counts.values(), default=0) < len(batches):
-        _fail(f'{name}(logdir=...): записаны скаляры {counts} (тег: число точек); ожидались потеря на каждом '
+        _fail(f'{name}(logdir=...): записаны скаляры {counts} (тег: число точек); ожидались лосс на каждом '
               f'из {len(batches)} батчей, норма градиента и lr на каждом шаге')
 
 
@@ -2734,7 +2755,7 @@ def test_finetune_trainer(FinetuneTrainer):
     _check_masks(name, model, pad_id, '_train_step')
     want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
     if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
-        _fail(f'{name}._train_step вернул {value:.5f}, ожидалась средняя потеря по батчам {want:.5f}')
+        _fail(f'{name}._train_step вернул {value:.5f}, ожидался средний лосс по батчам {want:.5f}')
     if events != ['optimizer.step', 'scheduler.step'] * len(batches):
         _fail(f'{name}._train_step: вызовы {events}, ожидалось optimizer.step, scheduler.step на каждом батче')
     if all(torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
@@ -2784,7 +2805,7 @@ def test_finetune_dataset(FinetuneDataset, tokenizer):
         for i in range(n):
             item = _call(f'ds[{i}]', ds.__getitem__, i)
             if not isinstance(item, (tuple, list)) or len(item) != 2:
-                _fail(f'ds[{i}] должен возвращать (input_ids, target)')
+                _fail(f'ds[{i}] должен возвращать (input_ids, target), получено {_kind(item)}')
             input_ids, target = item
             _tensor(input_ids, f'ds[{i}]: input_ids', ndim=1)
             if input_ids.dtype != torch.long:
@@ -2815,7 +2836,7 @@ def test_collate_fn(collate_fn):
         batch = [(torch.tensor(s, dtype=torch.long), t) for s, t in zip(seqs, targets)]
         out = _call(f'collate_fn(batch, pad_idx={pad})', collate_fn, batch, pad)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            _fail('collate_fn должен возвращать (input_ids, targets)')
+            _fail(f'collate_fn должен возвращать (input_ids, targets), получено {_kind(out)}')
         input_ids, target_t = out
         _tensor(input_ids, 'input_ids', shape=(3, 6))
         _tensor(target_t, 'targets', shape=(3,))
@@ -2858,8 +2879,9 @@ def test_finetune_model(BertFinetuneModel):
     _compare(f'{name}: логиты', logits, _ref_cls_logits(dense, out, hidden), atol=ATOL_DEEP,
              hint='Bert -> ClassifierHead без permuted -> логиты B x num_classes')
     short = _call('forward на строке без паддинга', model, x[1:2, :6], mask2[1:2, :6])
-    if (short[0] - logits[1]).abs().max().item() > ATOL_DEEP:
-        _fail(f'{name}: логиты зависят от паддинга')
+    diff = (short[0] - logits[1]).abs().max().item()
+    if diff > ATOL_DEEP:
+        _fail(f'{name}: логиты зависят от паддинга (наибольшее расхождение {diff:.3g}, допуск {ATOL_DEEP:g})')
 
 
 @_check('load_weights')
