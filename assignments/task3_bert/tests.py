@@ -15,6 +15,7 @@ import contextlib
 import copy
 import functools
 import glob
+import hashlib
 import inspect
 import io
 import itertools
@@ -129,6 +130,16 @@ _DTYPES = {str(d).replace('torch.', ''): d for d in (
     torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
     torch.int8, torch.uint8, torch.bool)}
 _SESSION = None  # сеанс текущей проверки (_Session)
+
+
+def _digest(t):
+    """Отпечаток содержимого тензора (None для None)."""
+    if t is None:
+        return None
+    flat = t.detach().cpu().contiguous().reshape(-1)
+    if flat.dtype == torch.bool:
+        flat = flat.to(torch.uint8)
+    return hashlib.blake2b(flat.view(torch.uint8).numpy(), digest_size=16).digest()
 
 
 class _ReplayError(Exception):
@@ -353,11 +364,13 @@ class _Session:
 
     @staticmethod
     def signature(obj):
+        """Что о состоянии объекта нужно, чтобы заметить его изменение: для тензора — его байты
+        (запись через .data не меняет счётчик версий), а не только адрес и счётчик."""
         sig = []
         if isinstance(obj, torch.Tensor):
             grad = obj.grad if obj.is_leaf else None
-            sig.append((obj.data_ptr(), obj._version, tuple(obj.shape), obj.dtype, obj.requires_grad,
-                        id(grad), -1 if grad is None else grad._version))
+            sig.append((obj.data_ptr(), tuple(obj.shape), obj.dtype, obj.requires_grad, id(grad),
+                        _digest(obj), _digest(grad)))
         if isinstance(obj, nn.Module):
             sig.append(([(k, id(v)) for k, v in obj._parameters.items()], [(k, id(v)) for k, v in obj._buffers.items()],
                         [(k, id(v)) for k, v in obj._modules.items()], _plain_attrs(obj)))
