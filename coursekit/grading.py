@@ -272,7 +272,7 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     result["cell_seconds"] = read_cell_times(work / "cell_times.tsv")
     ended = sandbox.events(events)
     graded_nb = None
-    if rc is not None:
+    if rc == 0:
         try:
             graded_nb = nbformat.reads(outbox.read_regular(kernel_dir / f"{ASSIGNMENT}.ipynb",
                                                            max_file_bytes + GRADED_EXTRA_BYTES).decode(),

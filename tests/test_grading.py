@@ -85,11 +85,13 @@ def test_the_grader_s_word_reaches_the_feedback(graded):
     """Where the notebook showed ✓ and the grader's replay said no, the feedback says so, in
     Russian, with the grader's message; the F1 cell shows the grader's F1 and no hidden tests."""
     feedback = Course(graded["tmp"] / "out").feedback
-    html = (feedback / "demo_tamper_tests_file_and_torch" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    html = (feedback / "demo_tests_monkeypatched" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "Проверяющий: ✗ MultiHeadSelfAttention" in html
     full = (feedback / "demo_full" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "Проверяющий: взвешенная F1 на тесте" in full and "HIDDEN TESTS" not in full
     assert "Проверяющий: ✗" not in full  # nothing to correct in a correct notebook
+    rows = {r["submission"]: r for r in graded["table"]}
+    assert rows["demo_honest_data_idioms"]["actual"] == rows["demo_full"]["actual"]  # .data idioms: full points
 
 
 def test_full_solution_graded_notebook_has_no_error_output(graded):
