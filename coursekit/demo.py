@@ -11,6 +11,7 @@ predictions that case submits (the grader's number, whatever the notebook did). 
 Exit status 1 when an actual score differs from the expected one.
 """
 import argparse
+import datetime as dt
 import importlib.util
 import shutil
 import sys
@@ -158,7 +159,22 @@ def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
     cases["predictions_missing"] = (full(), None, {F1_CELL})
     cases["predictions_wrong_columns"] = (full(), b"id,pred\n1,2\n3,4\n", {F1_CELL})
     cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
+    # handed in 1 day 2 hours after the deadline of nbgrader_config.py (coursekit.late): full points,
+    # late_days 2 and the penalty in grades.csv
+    if late_timestamp():  # only when the course has a deadline
+        cases["late"] = (full(), preds, set())
+        TIMESTAMPS["late"] = late_timestamp()
     return cases
+
+
+TIMESTAMPS = {}  # case -> timestamp.txt content
+
+
+def late_timestamp(after=dt.timedelta(days=1, hours=2)):
+    from nbgrader.utils import parse_utc
+    from coursekit.late import settings
+    duedate = settings().duedate.strip()
+    return (parse_utc(duedate) + after).strftime("%Y-%m-%d %H:%M:%S UTC") if duedate else None
 
 # --- Attacks ------------------------------------------------------------------------------------
 # Hostile submissions: each tries to harm the grader or the other students of the same batch
@@ -470,6 +486,8 @@ def write_class(cases, submitted):
         nbformat.write(nb, str(dest / f"{ASSIGNMENT}.ipynb"))
         if preds is not None:
             (dest / "test_predictions.csv").write_bytes(preds)
+        if case in TIMESTAMPS:
+            (dest / "timestamp.txt").write_text(TIMESTAMPS[case])
         if case in ATTACK_FILES:
             ATTACK_FILES[case](dest)
 
