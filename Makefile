@@ -22,6 +22,8 @@ help:
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
 	@echo "make collect ZIP=… LMS=moodle|canvas ROSTER=… - работы из архива LMS в submitted/ (отчёт collect_report.csv)"
 	@echo "make autograde - проверить все работы из submitted/ (ядра в песочнице bubblewrap), выгрузить оценки и отзывы"
+	@echo "make similarity - отчёт о похожих работах: similarity.html, similarity.csv, столбец similar_to в grades.csv"
+	@echo "make lms-export LMS=moodle|canvas ROSTER=… - оценки и отзывы в формате LMS (lms_export/)"
 	@echo "make regrade   - проверить заново после исправления проверяющего: было/стало по каждому студенту (regrade.csv)"
 	@echo "make bench     - замеры: проверки, модель, автопроверка, каталог ошибок; make baseline - TF-IDF"
 	@echo "make images    - нарисовать схемы и встроить их в ноутбук"
@@ -72,6 +74,10 @@ collect: setup
 autograde: setup
 	@command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
 	$(PY) -m coursekit.grading $(ARGS)
+
+# the students' own code compared across the class (coursekit/similarity.py); points never change
+similarity: setup
+	$(PY) -m coursekit.similarity --course "$(COURSE)" $(ARGS)
 
 # after a fix of the grader: grade again, print old and new points per student (regrade.csv)
 regrade: setup
