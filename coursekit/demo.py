@@ -24,7 +24,9 @@ import psutil
 from coursekit import ROOT
 from coursekit import answer_key as ak
 from coursekit import nbgrader_cells as nc
+from coursekit import similarity
 from coursekit.course import Course
+from coursekit.disguise import disguise
 from coursekit.grading import DEFAULT_DATA, grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 
@@ -161,6 +163,13 @@ def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
     cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
     # handed in 1 day 2 hours after the deadline of nbgrader_config.py (coursekit.late): full points,
     # late_days 2 and the penalty in grades.csv
+    # a copy of the solution with renamed variables and reordered helpers: full points, and the
+    # similarity report (coursekit.similarity) names demo_full in its similar_to
+    nb = full()
+    for cell in nb.cells:
+        if nc.nbg(cell).get("solution") and cell.cell_type == "code":
+            cell.source = disguise(cell.source)
+    cases["copied_renamed"] = (nb, preds, set())
     if late_timestamp():  # only when the course has a deadline
         cases["late"] = (full(), preds, set())
         TIMESTAMPS["late"] = late_timestamp()
@@ -527,6 +536,11 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, course=None, so
         if problems:
             table.append(dict(submission=f"{row['student']} (вне песочницы)", expected=0, actual=len(problems),
                               status="leak", seconds=0, reason="; ".join(problems), ok=False))
+    if {"full", "copied_renamed"} <= set(cases):  # the copy is found with its source
+        found = similarity.similar_to(similarity.report(course, release_dir=release_dir), similarity.THRESHOLD)
+        if "demo_full" not in found.get("demo_copied_renamed", ""):
+            table.append(dict(submission="demo_copied_renamed (сходство)", expected=1, actual=0, status="similar",
+                              seconds=0, reason="копия не найдена отчётом о сходстве", ok=False))
     left = leftover_processes()
     if left:
         table.append(dict(submission="(процессы работ после проверки)", expected=0, actual=len(left),

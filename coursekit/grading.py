@@ -531,6 +531,8 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
             rows = list(pool.map(job, range(len(students)), students))
         grade_all.last_results = job.results
     late.add_columns(main_db, rows)  # late_days, late_penalty, final
+    from coursekit import similarity  # similar_to from similarity.csv, if made (never changes points)
+    similarity.add_column(course, rows)
     wall = time.perf_counter() - started
     changed = tree_hash(submitted) != before
     out_csv.parent.mkdir(parents=True, exist_ok=True)
