@@ -79,6 +79,11 @@ autograde: setup
 similarity: setup
 	$(PY) -m coursekit.similarity --course "$(COURSE)" $(ARGS)
 
+# grades and feedback in the form each LMS imports (coursekit/lms_export.py) -> lms_export/
+lms-export: setup
+	@test -n "$(LMS)" -a -n "$(ROSTER)" || { echo "нужно: make lms-export LMS=moodle|canvas ROSTER=roster.csv [COURSE=папка] [ARGS=--canvas-assignment-id N]" >&2; exit 2; }
+	$(PY) -m coursekit.lms_export --lms "$(LMS)" --roster "$(ROSTER)" --course "$(COURSE)" $(ARGS)
+
 # after a fix of the grader: grade again, print old and new points per student (regrade.csv)
 regrade: setup
 	@command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }

@@ -74,7 +74,8 @@ def assess(gb, student, policy=None):
         nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
     except MissingEntry:
         return dict(late_days="", late_penalty="", final="")
-    score = sum((g.manual_score if g.manual_score is not None else g.auto_score) or 0.0 for g in nb.grades)
+    score = sum(((g.manual_score if g.manual_score is not None else g.auto_score) or 0.0) + (g.extra_credit or 0.0)
+                for g in nb.grades)  # as formgrader shows it: manual over auto, plus extra credit (bonus)
     seconds = sub.total_seconds_late
     penalty = policy.late_submission_penalty(student, score, seconds) or 0.0
     penalty = min(max(penalty, 0.0), score)  # as nbgrader's AssignLatePenalties clips it
