@@ -51,8 +51,8 @@ ROSTER_COLUMNS = ("login", "lms_id")
 class MoodleCollector(FileNameCollectorPlugin):
     """`Full Name_<id>_assignsubmission_file_/<file>` (Moodle 3.x/4.x) or
     `Full Name_<id>_assignsubmission_file_<file>` (older Moodle)."""
-    named_regexp = (r"^(?P<full_name>[^/]+?)_(?P<lms_id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_"
-                    r"/?(?P<file_id>[^/]+)$")
+    named_regexp = (r"^(?P<full_name>[^/]+?)_(?P<lms_id>\d+)_assignsubmission_(?P<plugin>[a-z]+)"
+                    r"(?:_/|/|_)(?P<file_id>[^/]+)$")  # folder with or without the last '_', or flat
 
 
 class CanvasCollector(FileNameCollectorPlugin):

@@ -176,3 +176,18 @@ def test_report_cells_escaped_and_bad_input_messages(tmp_path):
     bad.write_text("login,lms_id\n../x,1\n")
     with pytest.raises(SystemExit, match="логин не принят"):
         collect.collect(zpath, "canvas", bad, course)
+
+
+@pytest.mark.parametrize("name, file_id", [
+    ("Иван Иванов_101_assignsubmission_file_/task3_bert.ipynb", "task3_bert.ipynb"),   # Moodle 3.x/4.x folders
+    ("Иван Иванов_101_assignsubmission_file/task3_bert.ipynb", "task3_bert.ipynb"),    # folder without the last '_'
+    ("Иван Иванов_101_assignsubmission_file_task3_bert.ipynb", "task3_bert.ipynb"),    # older Moodle, flat
+    ("Иван_Иванов_101_assignsubmission_file_/a_1_b.ipynb", "a_1_b.ipynb"),
+    ("Иван Иванов_101_assignsubmission_file_/sub/task3_bert.ipynb", None),             # a subfolder: not taken
+    ("task3_bert.ipynb", None),
+])
+def test_moodle_name_shapes(name, file_id):
+    parsed = collect.MoodleCollector().collect(name)
+    assert (parsed or {}).get("file_id") == file_id
+    if parsed:
+        assert parsed["lms_id"] == "101"
