@@ -41,6 +41,7 @@ from coursekit.release import ASSIGNMENT
 
 MAX_FILE = 100 << 20      # one file, uncompressed
 MAX_TOTAL = 2 << 30       # the whole archive, uncompressed
+MAX_STUDENT = 200 << 20   # one student's files together
 MAX_RATIO = 200           # uncompressed / compressed, for entries over 1 MiB
 MAX_ENTRIES = 20_000
 ACCEPTED_EXT = (".ipynb", ".csv")
@@ -205,10 +206,10 @@ def collect(zip_path, lms, roster_path, course=None, tz="UTC", force=False, repo
                 skip(f"работа уже есть в {dest.relative_to(course.root)}: не перезаписана (--force заменит)")
             else:
                 try:
-                    files = {}
+                    files, own = {}, MAX_STUDENT  # one student's files are held in memory, then written
                     for info, parsed in entries:
-                        data = read_entry(archive, info, budget)
-                        budget -= len(data)
+                        data = read_entry(archive, info, min(budget, own))
+                        budget, own = budget - len(data), own - len(data)
                         files[parsed["file_id"]] = data
                 except (ValueError, zipfile.BadZipFile, OSError, NotImplementedError) as exc:
                     skip(f"не распакован: {shown(exc)}")
