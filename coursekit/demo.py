@@ -161,8 +161,6 @@ def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
     cases["predictions_missing"] = (full(), None, {F1_CELL})
     cases["predictions_wrong_columns"] = (full(), b"id,pred\n1,2\n3,4\n", {F1_CELL})
     cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
-    # handed in 1 day 2 hours after the deadline of nbgrader_config.py (coursekit.late): full points,
-    # late_days 2 and the penalty in grades.csv
     # a copy of the solution with renamed variables and reordered helpers: full points, and the
     # similarity report (coursekit.similarity) names demo_full in its similar_to
     nb = full()
@@ -170,6 +168,8 @@ def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
         if nc.nbg(cell).get("solution") and cell.cell_type == "code":
             cell.source = disguise(cell.source)
     cases["copied_renamed"] = (nb, preds, set())
+    # handed in 1 day 2 hours after the deadline of nbgrader_config.py (coursekit.late): full points,
+    # late_days 2 and the penalty in grades.csv
     if late_timestamp():  # only when the course has a deadline
         cases["late"] = (full(), preds, set())
         TIMESTAMPS["late"] = late_timestamp()
@@ -550,12 +550,13 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, course=None, so
 
 def leaving_problems(course, login, protected):
     """What is wrong with what left the sandbox for `login`: autograded/ holds the submission's
-    notebook and predictions, feedback/ the HTML, regular files only, none a copy of a protected file."""
+    notebook, predictions and timestamp.txt, feedback/ the HTML, regular files only, none a copy of a
+    protected file."""
     import hashlib
     digest = lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest()  # noqa: E731
     secret = {digest(p) for p in protected if Path(p).is_file()}
     problems = []
-    for kind, allowed in ((course.autograded, {f"{ASSIGNMENT}.ipynb", "test_predictions.csv"}),
+    for kind, allowed in ((course.autograded, {f"{ASSIGNMENT}.ipynb", "test_predictions.csv", "timestamp.txt"}),
                           (course.feedback, {f"{ASSIGNMENT}.html"})):
         for path in (kind / login).rglob("*"):
             if path.is_dir() and not path.is_symlink():

@@ -106,3 +106,31 @@ def test_exchange_release_fetch_submit_collect_then_autograde(tmp_path, monkeypa
     assert (course.feedback / login / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     assert not any(p.name.startswith("demo_") for p in course.submitted.iterdir())
     assert os.environ.get("TASK3_KEEP_WORK") or not list(tmp_path.glob("task3_grading_*"))
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="нет bubblewrap")
+def test_demo_late_and_copied_cases(tmp_path, monkeypatch):
+    """The demo's late case keeps its points and gets the penalty of nbgrader_config.py; its copied
+    case (renamed variables, reordered helpers) keeps its points and is named similar to demo_full."""
+    for builder in ("build_attack_cases", "integrity_cases"):  # other cases: not built here
+        monkeypatch.setattr(demo, builder, lambda *args, **kwargs: {})
+    data = ensure_data().resolve()
+    test = pd.read_csv(ANSWER_KEY, keep_default_na=False)
+    predictions = tmp_path / "predictions.csv"
+    # quoted: byte-identical to the answer key it would be reported as a copy of the grader's file
+    pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(
+        predictions, index=False, quoting=csv.QUOTE_ALL)
+    course = Course(tmp_path / "demo")
+    table = demo.run_demo({"full", "late", "copied_renamed"}, workers=2, cell_timeout=120, timeout=600,
+                          course=course, predictions=predictions, data=data)
+    assert [r for r in table if not r["ok"]] == [], [(r["submission"], r["reason"]) for r in table if not r["ok"]]
+    assert len(table) == 3
+    with open(course.grades_csv, newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    policy = late.settings()
+    share = min(policy.cap, 2 * policy.per_day)
+    assert rows["demo_late"]["late_days"] == "2" and rows["demo_full"]["late_days"] == "0"
+    assert float(rows["demo_late"]["late_penalty"]) == pytest.approx(round(float(rows["demo_late"]["total"]) * share, 4))
+    assert float(rows["demo_late"]["final"]) < float(rows["demo_late"]["total"]) == float(rows["demo_full"]["total"])
+    assert "demo_full" in rows["demo_copied_renamed"]["similar_to"]
+    assert rows["demo_copied_renamed"]["total"] == rows["demo_full"]["total"]
