@@ -9,7 +9,7 @@ BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup bwrap data solution train release autograde regrade demo test test-fast test-browser browser-deps bench baseline images
+.PHONY: help setup bwrap data solution train release collect autograde regrade similarity lms-export demo test test-fast test-browser browser-deps bench baseline images
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
@@ -21,7 +21,10 @@ help:
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
 	@echo "make train     - предобучение и дообучение без ноутбука: PROFILE=smoke|full NPROC=<число GPU>"
 	@echo "make release   - студенческая версия в assignments/ (nbgrader generate_assignment)"
+	@echo "make collect ZIP=… LMS=moodle|canvas ROSTER=… - работы из архива LMS в submitted/ (отчёт collect_report.csv)"
 	@echo "make autograde - проверить все работы из submitted/ (ядра в песочнице bubblewrap), выгрузить оценки и отзывы"
+	@echo "make similarity - отчёт о похожих работах: similarity.html, similarity.csv, столбец similar_to в grades.csv"
+	@echo "make lms-export LMS=moodle|canvas ROSTER=… - оценки и отзывы в формате LMS (lms_export/)"
 	@echo "make regrade   - проверить заново после исправления проверяющего: было/стало по каждому студенту (regrade.csv)"
 	@echo "make bench     - замеры: проверки, модель, автопроверка, каталог ошибок; make baseline - TF-IDF"
 	@echo "make images    - нарисовать схемы и встроить их в ноутбук"
@@ -65,9 +68,24 @@ endif
 release: setup
 	$(PY) -m coursekit.release
 
+# an LMS's "download all submissions" zip -> submitted/<login>/task3_bert/ (coursekit/collect.py)
+COURSE ?= .
+collect: setup
+	@test -n "$(ZIP)" -a -n "$(LMS)" -a -n "$(ROSTER)" || { echo "нужно: make collect ZIP=архив.zip LMS=moodle|canvas ROSTER=roster.csv [COURSE=папка]" >&2; exit 2; }
+	$(PY) -m coursekit.collect --zip "$(ZIP)" --lms "$(LMS)" --roster "$(ROSTER)" --course "$(COURSE)" $(ARGS)
+
 autograde: setup
 	@command -v bwrap >/dev/null || { echo "$(BWRAP_HINT)" >&2; exit 1; }
 	$(PY) -m coursekit.grading $(ARGS)
+
+# the students' own code compared across the class (coursekit/similarity.py); points never change
+similarity: setup
+	$(PY) -m coursekit.similarity --course "$(COURSE)" $(ARGS)
+
+# grades and feedback in the form each LMS imports (coursekit/lms_export.py) -> lms_export/
+lms-export: setup
+	@test -n "$(LMS)" -a -n "$(ROSTER)" || { echo "нужно: make lms-export LMS=moodle|canvas ROSTER=roster.csv [COURSE=папка] [ARGS=--canvas-assignment-id N]" >&2; exit 2; }
+	$(PY) -m coursekit.lms_export --lms "$(LMS)" --roster "$(ROSTER)" --course "$(COURSE)" $(ARGS)
 
 # after a fix of the grader: grade again, print old and new points per student (regrade.csv)
 regrade: setup

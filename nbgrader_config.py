@@ -32,7 +32,9 @@ RELEASE_IGNORE = [
 # bring test_predictions.csv along (the F1 grade cell reads it). runs/ logs come too; weights do not.
 GRADING_IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "build", "*.pt"]
 c.CourseDirectory.ignore = RELEASE_IGNORE
-if len(sys.argv) > 1 and sys.argv[1] == "autograde":
+# `nbgrader collect` (JupyterHub exchange) copies with it too: with RELEASE_IGNORE the collected
+# submission lost its test_predictions.csv (tests/test_term.py).
+if len(sys.argv) > 1 and sys.argv[1] in ("autograde", "collect"):
     c.CourseDirectory.ignore = GRADING_IGNORE
 
 # --- Release (generate_assignment) -------------------------------------------------------------
@@ -95,6 +97,17 @@ c.Autograde.autograde_preprocessors = [
 # (coursekit.grading also starts the kernels with PYTHONWARNINGS=ignore.)
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]"
+
+# --- Late work (coursekit/late.py): THE deadline and penalty of the course --------------------------
+# The deadline becomes the gradebook assignment's duedate; a submission's time is its timestamp.txt
+# (nbgrader submit/collect, or coursekit.collect from the LMS archive); extensions are nbgrader's.
+# Penalty: per_day of the score per started day late, at most cap; grades.csv: late_days,
+# late_penalty, final. Empty duedate: no deadline.
+from coursekit.late import LatePenalty  # noqa: E402
+c.AssignLatePenalties.plugin_class = LatePenalty
+c.LatePenalty.duedate = "2026-12-20 23:59:00 +0300"
+c.LatePenalty.per_day = 0.1
+c.LatePenalty.cap = 0.5
 
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100

@@ -11,6 +11,7 @@ predictions that case submits (the grader's number, whatever the notebook did). 
 Exit status 1 when an actual score differs from the expected one.
 """
 import argparse
+import datetime as dt
 import importlib.util
 import shutil
 import sys
@@ -23,7 +24,9 @@ import psutil
 from coursekit import ROOT
 from coursekit import answer_key as ak
 from coursekit import nbgrader_cells as nc
+from coursekit import similarity
 from coursekit.course import Course
+from coursekit.disguise import disguise
 from coursekit.grading import DEFAULT_DATA, grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 
@@ -158,7 +161,29 @@ def build_cases(src_nb, rel_nb, predictions, data, answer_key=ak.DEFAULT_KEY):
     cases["predictions_missing"] = (full(), None, {F1_CELL})
     cases["predictions_wrong_columns"] = (full(), b"id,pred\n1,2\n3,4\n", {F1_CELL})
     cases["predictions_garbage"] = (full(), b"\x00\xff garbage \x13\n\"unterminated,,,\n", {F1_CELL})
+    # a copy of the solution with renamed variables and reordered helpers: full points, and the
+    # similarity report (coursekit.similarity) names demo_full in its similar_to
+    nb = full()
+    for cell in nb.cells:
+        if nc.nbg(cell).get("solution") and cell.cell_type == "code":
+            cell.source = disguise(cell.source)
+    cases["copied_renamed"] = (nb, preds, set())
+    # handed in 1 day 2 hours after the deadline of nbgrader_config.py (coursekit.late): full points,
+    # late_days 2 and the penalty in grades.csv
+    if late_timestamp():  # only when the course has a deadline
+        cases["late"] = (full(), preds, set())
+        TIMESTAMPS["late"] = late_timestamp()
     return cases
+
+
+TIMESTAMPS = {}  # case -> timestamp.txt content
+
+
+def late_timestamp(after=dt.timedelta(days=1, hours=2)):
+    from nbgrader.utils import parse_utc
+    from coursekit.late import settings
+    duedate = settings().duedate.strip()
+    return (parse_utc(duedate) + after).strftime("%Y-%m-%d %H:%M:%S UTC") if duedate else None
 
 # --- Attacks ------------------------------------------------------------------------------------
 # Hostile submissions: each tries to harm the grader or the other students of the same batch
@@ -486,6 +511,8 @@ def write_class(cases, submitted):
         nbformat.write(nb, str(dest / f"{ASSIGNMENT}.ipynb"))
         if preds is not None:
             (dest / "test_predictions.csv").write_bytes(preds)
+        if case in TIMESTAMPS:
+            (dest / "timestamp.txt").write_text(TIMESTAMPS[case])
         if case in ATTACK_FILES:
             ATTACK_FILES[case](dest)
 
@@ -525,6 +552,11 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, course=None, so
         if problems:
             table.append(dict(submission=f"{row['student']} (вне песочницы)", expected=0, actual=len(problems),
                               status="leak", seconds=0, reason="; ".join(problems), ok=False))
+    if {"full", "copied_renamed"} <= set(cases):  # the copy is found with its source
+        found = similarity.similar_to(similarity.report(course, release_dir=release_dir), similarity.THRESHOLD)
+        if "demo_full" not in found.get("demo_copied_renamed", ""):
+            table.append(dict(submission="demo_copied_renamed (сходство)", expected=1, actual=0, status="similar",
+                              seconds=0, reason="копия не найдена отчётом о сходстве", ok=False))
     left = leftover_processes()
     if left:
         table.append(dict(submission="(процессы работ после проверки)", expected=0, actual=len(left),
@@ -534,12 +566,13 @@ def run_demo(only=None, workers=2, cell_timeout=60, timeout=900, course=None, so
 
 def leaving_problems(course, login, protected):
     """What is wrong with what left the sandbox for `login`: autograded/ holds the submission's
-    notebook and predictions, feedback/ the HTML, regular files only, none a copy of a protected file."""
+    notebook, predictions and timestamp.txt, feedback/ the HTML, regular files only, none a copy of a
+    protected file."""
     import hashlib
     digest = lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest()  # noqa: E731
     secret = {digest(p) for p in protected if Path(p).is_file()}
     problems = []
-    for kind, allowed in ((course.autograded, {f"{ASSIGNMENT}.ipynb", "test_predictions.csv"}),
+    for kind, allowed in ((course.autograded, {f"{ASSIGNMENT}.ipynb", "test_predictions.csv", "timestamp.txt"}),
                           (course.feedback, {f"{ASSIGNMENT}.html"})):
         for path in (kind / login).rglob("*"):
             if path.is_dir() and not path.is_symlink():

@@ -55,6 +55,7 @@ import psutil
 from coursekit import ROOT
 from coursekit import answer_key as ak
 from coursekit import judge
+from coursekit import late
 from coursekit import nbgrader_cells as nc
 from coursekit import outbox
 from coursekit import sandbox
@@ -507,6 +508,7 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
             tmp = tempfile.mkdtemp(prefix="task3_grading_keep_")
         tmp = Path(tmp)
         prepare(tmp / "template", main_db, source_dir)  # the assignment in the main gradebook
+        late.set_duedate(main_db)  # the deadline of nbgrader_config.py (coursekit.late)
         t_prepare = time.perf_counter() - started
 
         def job(slot, student):
@@ -558,6 +560,9 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
         with cf.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             rows = list(pool.map(job, range(len(students)), students))
         grade_all.last_results = job.results
+    late.add_columns(main_db, rows)  # late_days, late_penalty, final
+    from coursekit import similarity  # similar_to from similarity.csv, if made (never changes points)
+    similarity.add_column(course, rows)
     wall = time.perf_counter() - started
     changed = tree_hash(submitted) != before
     out_csv.parent.mkdir(parents=True, exist_ok=True)
