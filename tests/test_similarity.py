@@ -18,6 +18,8 @@ from tests.bug_catalogue import build_args, make_tokenizer
 from tests.similarity_class import build
 from tests.test_checks_alt import CHECK_NAMES
 
+pytestmark = pytest.mark.slow  # grades a small class and runs copydetect: ~40 s
+
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 

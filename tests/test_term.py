@@ -57,7 +57,7 @@ def test_demo_class_lives_in_build_demo(monkeypatch, tmp_path):
     assert seen["kw"]["students"] == ["demo_full"]
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="нет bubblewrap")
+@pytest.mark.slow
 def test_exchange_release_fetch_submit_collect_then_autograde(tmp_path, monkeypatch):
     data = ensure_data().resolve()
     exchange, course, home = tmp_path / "exchange", Course(tmp_path / "course"), tmp_path / "student"
@@ -108,7 +108,7 @@ def test_exchange_release_fetch_submit_collect_then_autograde(tmp_path, monkeypa
     assert os.environ.get("TASK3_KEEP_WORK") or not list(tmp_path.glob("task3_grading_*"))
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="нет bubblewrap")
+@pytest.mark.slow
 def test_demo_late_and_copied_cases(tmp_path, monkeypatch):
     """The demo's late case keeps its points and gets the penalty of nbgrader_config.py; its copied
     case (renamed variables, reordered helpers) keeps its points and is named similar to demo_full."""
