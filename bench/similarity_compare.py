@@ -3,7 +3,7 @@ independent implementation, a disguised copy of the reference, the untouched rel
 the same input: each student's own code (coursekit.similarity.own_code), the release's template as
 boilerplate ("ignore" file for Dolos).
 
-    python bench/similarity_compare.py [--dolos /path/with/node_modules]   # npm install @dodona/dolos-lib
+    python -m bench.similarity_compare [--dolos /path/with/node_modules]   # npm install @dodona/dolos-lib
 """
 import argparse
 import json
@@ -12,7 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coursekit import nbgrader_cells as nc  # noqa: E402
 from coursekit import similarity  # noqa: E402

@@ -3,7 +3,7 @@ run replaces the curves of the first instead of adding to them."""
 import time
 from pathlib import Path
 
-from coursekit import smoke
+from coursekit import solution
 
 
 def test_rerun_replaces_tensorboard_events(tmp_path, monkeypatch):
@@ -17,13 +17,13 @@ def test_rerun_replaces_tensorboard_events(tmp_path, monkeypatch):
         (run_dir / "pretrained_weights.pt").write_bytes(b"weights")
         time.sleep(1.1)  # event file names carry the time in seconds
 
-    monkeypatch.setattr(smoke, "ensure_data", lambda profile=None: smoke.DATA_FILE)
-    monkeypatch.setattr(smoke.papermill, "execute_notebook", fake_execute)
+    monkeypatch.setattr(solution, "ensure_data", lambda: solution.DATA_FILE)
+    monkeypatch.setattr(solution.papermill, "execute_notebook", fake_execute)
     other = tmp_path / "runs" / "full" / "pretrain"
     with SummaryWriter(other) as writer:  # another profile's logs are left alone
         writer.add_scalar("train/loss", 1.0, global_step=0)
     for _ in range(2):
-        smoke.run_solution(tmp_path / "out.ipynb", tmp_path / "runs", tmp_path / "p.csv", "smoke")
+        solution.run_solution(tmp_path / "out.ipynb", tmp_path / "runs", tmp_path / "p.csv", "smoke")
     for folder in ("pretrain", "finetune"):
         assert len(list((tmp_path / "runs" / "smoke" / folder).glob("events.out.tfevents.*"))) == 1, folder
     assert len(list(other.glob("events.out.tfevents.*"))) == 1

@@ -22,7 +22,7 @@ from coursekit import nbgrader_cells as nc
 from coursekit.course import Course
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, venv_env
-from coursekit.smoke import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, ensure_data
 
 
 def course_id():

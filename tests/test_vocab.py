@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from coursekit.notebook import load_defs
-from coursekit.smoke import ensure_data
+from coursekit.solution import ensure_data
 
 
 @pytest.fixture(scope="module")
