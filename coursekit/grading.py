@@ -94,13 +94,7 @@ def kill_tree(pid):
         parent = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
-    procs = parent.children(recursive=True) + [parent]
-    for p in procs:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(procs, timeout=10)
+    sandbox.kill_and_wait(parent.children(recursive=True) + [parent])
 
 
 def run(cmd, env, timeout, log, memory=None):

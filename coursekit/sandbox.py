@@ -257,6 +257,7 @@ def sanitize(tree):
 
 
 def kill_and_wait(procs):
+    """SIGKILL each of procs (psutil.Process) and wait up to 10 s for them to be gone."""
     for p in procs:
         try:
             p.kill()
