@@ -52,6 +52,8 @@ def test_kernel_environment_has_no_answer_key(tmp_path, monkeypatch):
     monkeypatch.setattr(grading, "prepare", lambda *a, **k: None)
     monkeypatch.setattr(grading, "grade_one", fake_grade_one)
     monkeypatch.setattr(grading, "merge", lambda result, db: {})
+    monkeypatch.setattr(grading.late, "set_duedate", lambda db: None)  # the stubbed gradebook is empty
+    monkeypatch.setattr(grading.late, "add_columns", lambda db, rows: None)
     (tmp_path / "submitted" / "s1" / "task3_bert").mkdir(parents=True)
     (tmp_path / "gradebook.db").write_bytes(b"")
     grading.grade_all(Course(tmp_path), workers=1, data=DATA_FILE, copy_results=False, verbose=False)
@@ -74,7 +76,7 @@ def test_sandbox_mounts_data_and_categories_only(tmp_path, monkeypatch):
     class Stop(Exception):
         pass
 
-    def fake_write_config(path, kernel_env, caps=None, read_only=None):
+    def fake_write_config(path, kernel_env, caps=None, read_only=None, ipc_parent=None):
         seen.update({str(k): str(v) for k, v in (read_only or {}).items()})
         raise Stop
 
