@@ -374,14 +374,18 @@ def f1_message(f1):
     return "; ".join([f"взвешенная F1 на тесте {f1['f1_weighted']:.4f}, баллов {f1['points']}", *f1["notes"]])
 
 
-def merge(result, main_db):
+def merge(result, main_db, gradebooks=None):
     """Copy the worker's auto scores and comments for its student into the main gradebook; the F1
-    cell gets the grader's points (result['f1'])."""
+    cell gets the grader's points (result['f1']). `gradebooks`: the worker's and the main Gradebook,
+    already open (coursekit.shards merges all students of a shard with one opening of each)."""
     from nbgrader.api import Gradebook, MissingEntry
     student, work = result["student"], result["work"]
+    if gradebooks is None:
+        with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as wgb, Gradebook(f"sqlite:///{main_db}") as gb:
+            return merge(result, main_db, (wgb, gb))
+    wgb, gb = gradebooks
     cells = {}
-    with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as wgb, Gradebook(f"sqlite:///{main_db}") as gb, \
-            warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy autoflush chatter inside nbgrader's api
         gb.update_or_create_student(student)
         try:

@@ -275,18 +275,20 @@ def merge_shards(dirs, course, *, source_dir=SOURCE_DIR, verbose=True):
         cells = nc.grade_cells(nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb"))
         with tempfile.TemporaryDirectory(prefix="task3_merge_") as tmp:
             grading.prepare(Path(tmp) / "template", course.gradebook, source_dir)  # the assignment, as grade_all
-        for i, (d, m) in sorted(done.items()):
-            with Gradebook(f"sqlite:///{d / 'gradebook.db'}") as gb:
-                in_gradebook = {s.student.id for s in gb.assignment_submissions(ASSIGNMENT)}
-            shard_rows = {r["student"]: r for r in m["rows"]}
-            for login in m["logins"]:
-                row = dict(shard_rows[login])
-                if login in in_gradebook:  # refused or failed before its merge: not in any gradebook
-                    result = dict(student=login, work=d, graded=row["status"] in grading.KEPT, status=row["status"])
-                    row = score_columns(row, cells, grading.merge(result, course.gradebook))
-                    for kind in ("autograded", "feedback"):
-                        copy_tree(d / kind / login, getattr(course, kind) / login)
-                rows.append(row)
+        with Gradebook(f"sqlite:///{course.gradebook}") as main:
+            for i, (d, m) in sorted(done.items()):
+                with Gradebook(f"sqlite:///{d / 'gradebook.db'}") as gb:
+                    in_gradebook = {s.student.id for s in gb.assignment_submissions(ASSIGNMENT)}
+                    shard_rows = {r["student"]: r for r in m["rows"]}
+                    for login in m["logins"]:
+                        row = dict(shard_rows[login])
+                        if login in in_gradebook:  # refused or failed before its merge: in no gradebook
+                            result = dict(student=login, work=d, graded=row["status"] in grading.KEPT,
+                                          status=row["status"])
+                            row = score_columns(row, cells, grading.merge(result, course.gradebook, (gb, main)))
+                            for kind in ("autograded", "feedback"):
+                                copy_tree(d / kind / login, getattr(course, kind) / login)
+                        rows.append(row)
         rows.sort(key=lambda r: r["student"])
         write_rows(course.grades_csv, rows)
     rc = 2 if any(p["kind"] == "duplicate" for p in problems) else 1 if problems else 0
