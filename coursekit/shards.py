@@ -174,7 +174,8 @@ def slurm_command(course, i, n, out, options):
 
 def check(dirs, course):
     """Read the shards' manifests; returns (finished manifests by index, problems, n). A problem:
-    dict(kind=missing|failed|duplicate|late, text, commands)."""
+    dict(kind=missing|failed|duplicate|late, text, commands). The re-run commands and the late
+    logins use the course the shards graded (their manifests'), not necessarily `course`."""
     dirs = [Path(d).resolve() for d in dirs]
     if not dirs:
         raise SystemExit("merge: не указаны папки шардов (например build/shards/*)")
@@ -186,6 +187,10 @@ def check(dirs, course):
         raise SystemExit(f"merge: ни в одной папке нет {MANIFEST}: {', '.join(map(str, dirs))}; ожидались "
                          f"папки --out команды `python -m coursekit.grading --shard I/N --out DIR`")
     n = sizes.pop()
+    graded = {m["course"] for _, m in found if m and m.get("course")}
+    if len(graded) > 1:
+        raise SystemExit(f"merge: шарды проверяли разные курсы ({', '.join(sorted(graded))}); ожидался один")
+    course = Course(graded.pop()) if graded else course  # where submitted/ is: re-runs grade from there
     parents = {d.parent for d in dirs}
     base = parents.pop() if len(parents) == 1 else None
     options = next((m.get("options", []) for _, m in found if m and m.get("finished")),
