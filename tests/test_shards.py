@@ -128,7 +128,8 @@ def test_merged_shards_equal_plain_grading_and_merge_is_idempotent(graded):
     assert "шардов 3 из 3, студентов 6" in proc.stdout
     expected = rows(plain["tmp"])
     for login, (_, score, status) in graded["cases"].items():  # the plain grading is right to begin with
-        assert (float(expected[login]["auto_total"] or 0), expected[login]["status"]) == (score, status), login
+        row = expected[csv_safe(login)]  # '-rf' is written as "'-rf"
+        assert (float(row["auto_total"] or 0), row["status"]) == (score, status), login
     assert rows(made["tmp"]) == expected
     assert scores(made["tmp"] / "gradebook.db") == scores(plain["tmp"] / "gradebook.db")
     assert list(rows(made["tmp"])) == sorted(expected)
@@ -174,7 +175,7 @@ def test_a_failed_or_missing_shard_is_named_and_its_command_closes_the_gap(grade
     assert len(commands) == 2 and "--shard 1/3" in commands[0] and "--shard 2/3" in commands[1]
     assert not any("sbatch" in c for c in commands)  # not graded under Slurm: the local command only
     partial = rows(target)
-    assert set(partial) == set(shards.read_manifest(broken / "0")["logins"])
+    assert set(partial) == {csv_safe(s) for s in shards.read_manifest(broken / "0")["logins"]}
     for command in commands:
         run_shell(command)
     proc = cli("merge", broken / "0", broken / "1", broken / "2", "--course", target, "--source", made["source"])
@@ -243,3 +244,15 @@ def test_bad_shard_arguments_are_explained(tmp_path):
     assert proc.returncode != 0 and "нет shard.json" in proc.stderr
     proc = cli("--shard", "0/2", check=False)
     assert proc.returncode == 2 and "--shard I/N и --out DIR" in proc.stderr
+
+
+def test_two_shards_claiming_one_login_write_nothing(tmp_path):
+    """Manifests only (no grading): shard 0/2 and 1/2 both list 'alice' -- a duplicate, named; exit 2."""
+    for i in (0, 1):
+        (tmp_path / str(i)).mkdir()
+        shards.write_json(tmp_path / str(i) / shards.MANIFEST,
+                          dict(shard=i, of=2, course=str(tmp_path / "course"), logins=["alice", f"own{i}"],
+                               statuses={}, rows=[], options=[], finished=True))
+    result = shards.merge_shards([tmp_path / "0", tmp_path / "1"], Course(tmp_path / "course"), verbose=False)
+    assert result["rc"] == 2 and not (tmp_path / "course" / "grades.csv").exists()
+    assert [p["text"] for p in result["problems"]] == ["студент 'alice' есть в шардах [0, 1]: оставьте одну папку шарда"]
