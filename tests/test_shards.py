@@ -244,6 +244,11 @@ def test_bad_shard_arguments_are_explained(tmp_path):
     assert proc.returncode != 0 and "нет shard.json" in proc.stderr
     proc = cli("--shard", "0/2", check=False)
     assert proc.returncode == 2 and "--shard I/N и --out DIR" in proc.stderr
+    _, made = tiny_class(tmp_path / "class")
+    other = next(s for s in CASES if shards.shard_of(s, 2) == 1)
+    proc = cli("--course", made["tmp"], "--shard", "0/2", "--out", tmp_path / "s0", "--students", other, check=False)
+    assert proc.returncode != 0 and f"не из шарда 0/2: {other} (его шард 1/2)" in proc.stderr, proc.stderr
+    assert not (tmp_path / "s0").exists()
 
 
 def test_two_shards_claiming_one_login_write_nothing(tmp_path):
