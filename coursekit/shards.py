@@ -113,7 +113,8 @@ def write_rows(path, rows):
 
 
 def slurm_env():
-    keys = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_NODELIST")
+    keys = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_NODELIST", "SLURM_JOB_PARTITION",
+            "SLURM_JOB_ACCOUNT")
     return {k: os.environ[k] for k in keys if k in os.environ}
 
 
@@ -161,14 +162,19 @@ def command(course, i, n, out, options, students=None):
     return f"cd {shlex.quote(str(ROOT))} && {shlex.join(argv)}"
 
 
-def slurm_command(course, i, n, out, options):
-    """The same through Slurm: one task of cluster/slurm/grade.sbatch (its folder: SHARDS_DIR/<i>)."""
+def slurm_command(course, i, n, out, options, slurm=None):
+    """The same through Slurm: one task of cluster/slurm/grade.sbatch (its folder: SHARDS_DIR/<i>), in
+    the partition and account the other shards ran in (`slurm`: a manifest's); other sbatch flags
+    of the first submission (time, memory) are not known here."""
     env = dict(COURSE=str(course.root), SHARDS_DIR=str(Path(out).parent), SHARDS=str(n),
                GRADING_ARGS=shlex.join(options))
     if Path(out).name != str(i):
         return None
     sets = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    return (f"cd {shlex.quote(str(ROOT))} && {sets} sbatch --array={i} "
+    flags = "".join(f" --{flag}={shlex.quote(slurm[key])}" for flag, key in
+                    (("partition", "SLURM_JOB_PARTITION"), ("account", "SLURM_JOB_ACCOUNT"))
+                    if (slurm or {}).get(key) not in (None, "", "(null)"))
+    return (f"cd {shlex.quote(str(ROOT))} && {sets} sbatch --array={i}{flags} "
             f"--output={shlex.quote(str(Path(out).parent / 'slurm-%A_%a.out'))} {SLURM_GRADE}")
 
 
@@ -195,12 +201,12 @@ def check(dirs, course):
     base = parents.pop() if len(parents) == 1 else None
     options = next((m.get("options", []) for _, m in found if m and m.get("finished")),
                    next(m.get("options", []) for _, m in found if m))
-    under_slurm = any(m and m.get("slurm") for _, m in found)
+    under_slurm = next((m["slurm"] for _, m in found if m and m.get("slurm")), None)
     problems, by_index, owner, named = [], {}, {}, set()
 
     def rerun(i, out, students=None):
         cmds = [command(course, i, n, out, options, students)]
-        slurm = under_slurm and not students and slurm_command(course, i, n, out, options)
+        slurm = under_slurm and not students and slurm_command(course, i, n, out, options, under_slurm)
         return cmds + ([slurm] if slurm else [])
 
     for d, m in found:

@@ -206,7 +206,7 @@ def test_a_cancelled_task_is_named_and_the_printed_command_closes_it(slurm, plai
     graded = {s for i in (0, 2) for s in shards.read_manifest(shards_dir / str(i))["logins"]}
     assert set(rows(made["tmp"])) == {csv_safe(s) for s in graded}  # the complete shards are merged
     resubmit = [c for c in printed_commands(proc.stderr) if "sbatch" in c]
-    assert len(resubmit) == 1 and "--array=1 " in resubmit[0], proc.stderr
+    assert len(resubmit) == 1 and "--array=1 --partition=grading " in resubmit[0], proc.stderr
     job = re.search(r"Submitted batch job (\d+)", sh(["bash", "-c", resubmit[0]], slurm["env"]).stdout)[1]
     assert set(wait(slurm, [job]).values()) == {"COMPLETED"}
     proc = sh([str(SLURM / "merge.sbatch")], env, timeout=600)
