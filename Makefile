@@ -9,13 +9,14 @@ BUILD := build
 NB_SRC := solutions/task3_bert/task3_bert.ipynb
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup bwrap data solution train release collect autograde regrade similarity lms-export demo test test-fast test-browser browser-deps bench baseline images
+.PHONY: help setup bwrap data solution train release collect autograde regrade similarity lms-export demo test test-fast test-browser browser-deps bench baseline images test-slurm slurm-deps
 
 help:
 	@echo "make demo      - set-up, данные, прогон решения (smoke), релиз, автопроверка демо-класса"
 	@echo "make test      - тесты курса (pytest), все, кроме браузерных"
 	@echo "make test-fast - быстрый круг: pytest -m \"not slow\" (без прогона ноутбука, обучения, партии в песочнице, автопроверки демо-класса)"
 	@echo "make test-browser - тесты в настоящем браузере: JupyterLab студента, formgrader преподавателя"
+	@echo "make test-slurm - cluster/slurm/ на настоящем Slurm (одноузловой кластер во временной папке; нужен root)"
 	@echo "make setup     - виртуальное окружение $(VENV) со всеми пакетами"
 	@echo "make data      - данные (одни для обоих профилей) и ответы для проверки в data/answer_key/"
 	@echo "make solution  - выполнить ноутбук-решение: PROFILE=smoke|full -> $(BUILD)/"
@@ -110,6 +111,19 @@ test-browser: setup
 	@test -x $(CHROMIUM) || $(MAKE) browser-deps
 	@test -f data/answer_key/task3_answer_key_smoke.csv || $(PY) data/build_dataset.py --profile smoke
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser
+
+# cluster/slurm/ on a real one-node Slurm (tests/test_slurm.py starts and stops it; root only)
+test-slurm: setup slurm-deps
+	TASK3_SLURM=1 $(PY) -m pytest -q -s tests/test_slurm.py
+
+slurm-deps:
+	@command -v slurmctld >/dev/null && command -v munged >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q slurm-wlm munge >/dev/null || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q slurm-wlm munge >/dev/null; }; \
+	fi; \
+	command -v slurmctld >/dev/null && command -v munged >/dev/null || \
+	  { echo "нужны Slurm и munge (пакеты slurm-wlm munge) и права root: sudo apt-get install slurm-wlm munge" >&2; exit 1; }
 
 browser-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

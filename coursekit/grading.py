@@ -390,14 +390,18 @@ def f1_message(f1):
     return "; ".join([f"взвешенная F1 на тесте {f1['f1_weighted']:.4f}, баллов {f1['points']}", *f1["notes"]])
 
 
-def merge(result, main_db):
+def merge(result, main_db, gradebooks=None):
     """Copy the worker's auto scores and comments for its student into the main gradebook; the F1
-    cell gets the grader's points (result['f1'])."""
+    cell gets the grader's points (result['f1']). `gradebooks`: the worker's and the main Gradebook,
+    already open (coursekit.shards merges all students of a shard with one opening of each)."""
     from nbgrader.api import Gradebook, MissingEntry
     student, work = result["student"], result["work"]
+    if gradebooks is None:
+        with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as wgb, Gradebook(f"sqlite:///{main_db}") as gb:
+            return merge(result, main_db, (wgb, gb))
+    wgb, gb = gradebooks
     cells = {}
-    with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as wgb, Gradebook(f"sqlite:///{main_db}") as gb, \
-            warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy autoflush chatter inside nbgrader's api
         gb.update_or_create_student(student)
         try:
@@ -467,14 +471,15 @@ def csv_safe(value):
 
 def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
               answer_key=None, source_dir=SOURCE_DIR, copy_results=True, verbose=True, use_sandbox=True,
-              caps=None, kernel_env=None, max_file_bytes=100 << 20, judged=True):
+              caps=None, kernel_env=None, max_file_bytes=100 << 20, judged=True, submitted=None):
     """Grade the class of `course` (a coursekit.course.Course; the repository's by default): its
     submitted/ in, its gradebook.db, grades.csv, autograded/ and feedback/ out. Returns the rows
     written to grades.csv. `kernel_env`: extra environment of the kernels (values may use
-    {kernel_dir}); `caps`: see sandbox.CAPS; `answer_key`: the test labels, read only here."""
+    {kernel_dir}); `caps`: see sandbox.CAPS; `answer_key`: the test labels, read only here.
+    `submitted`: read the submissions there instead of course.submitted (a shard: coursekit.shards)."""
     course = course or Course()
     course.root.mkdir(parents=True, exist_ok=True)
-    submitted, main_db, out_csv = course.submitted, course.gradebook, course.grades_csv
+    submitted, main_db, out_csv = Path(submitted or course.submitted), course.gradebook, course.grades_csv
     data = Path(data or os.environ.get("TASK3_DATA") or DEFAULT_DATA).resolve()
     answer_key = Path(answer_key or os.environ.get("TASK3_ANSWER_KEY") or ak.DEFAULT_KEY).resolve()
     if not data.exists():
@@ -614,8 +619,13 @@ def regrade(course, students=None, **grade_kw):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="grade", choices=["grade", "regrade"],
-                        help="grade: grade the class; regrade: grade again and print old and new points per student")
+    parser.add_argument("command", nargs="?", default="grade", choices=["grade", "regrade", "merge"],
+                        help="grade: grade the class; regrade: grade again and print old and new points per student; "
+                             "merge DIR...: shard folders into --course (coursekit.shards)")
+    parser.add_argument("dirs", nargs="*", type=Path, help="merge: the shard folders (--out of --shard)")
+    parser.add_argument("--shard", metavar="I/N", help="grade shard I of N of the logins (coursekit.shards) into --out")
+    parser.add_argument("--out", type=Path, help="--shard: the shard's own course folder")
+    parser.add_argument("--source", type=Path, default=SOURCE_DIR, help="the assignment's source folder")
     parser.add_argument("--course", type=Path, default=ROOT,
                         help="course root: submitted/ in; gradebook.db, grades.csv, autograded/, feedback/ out")
     parser.add_argument("--students", help="comma-separated ids (default: all in submitted/)")
@@ -639,15 +649,27 @@ def main(argv=None):
                         help="larger submitted files are refused")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels without bubblewrap: trusted submissions only")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # merge DIR... --course ROOT DIR...
     students = args.students.split(",") if args.students else None
+    if args.dirs and args.command != "merge" or (args.shard is None) != (args.out is None) \
+            or args.shard and args.command != "grade":
+        parser.error("папки шардов — только для merge; --shard I/N и --out DIR — вместе и только для grade")
+    if args.command == "merge":
+        from coursekit import shards
+        sys.exit(shards.merge_shards(args.dirs, Course(args.course), source_dir=args.source)["rc"])
     caps = dict(memory=int(args.memory_gb * sandbox.GiB), processes=args.max_processes,
                 file_size=args.max_file_mb * sandbox.MiB, disk=args.max_disk_mb * sandbox.MiB,
                 files=args.max_files)
+    grade_kw = dict(students=students, workers=args.workers, timeout=args.timeout,
+                    cell_timeout=args.cell_timeout, data=args.data, use_sandbox=not args.no_sandbox, caps=caps,
+                    max_file_bytes=args.max_submission_mb * sandbox.MiB, answer_key=args.answer_key,
+                    source_dir=args.source)
+    if args.shard:
+        from coursekit import shards
+        return shards.grade_shard(Course(args.course), args.shard, args.out,
+                                  options=shards.options_of(parser, args), **grade_kw)
     run_class = regrade if args.command == "regrade" else grade_all
-    run_class(Course(args.course), students=students, workers=args.workers, timeout=args.timeout,
-              cell_timeout=args.cell_timeout, data=args.data, use_sandbox=not args.no_sandbox, caps=caps,
-              max_file_bytes=args.max_submission_mb * sandbox.MiB, answer_key=args.answer_key)
+    run_class(Course(args.course), **grade_kw)
 
 
 if __name__ == "__main__":
