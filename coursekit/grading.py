@@ -369,7 +369,12 @@ def feedback_notebook(nb, source_nb, decided, f1):
             cell.source = cell.source[:FEEDBACK_CELL_CHARS] + f"\n# ... ячейка обрезана в отзыве ({len(cell.source)} символов)"
         if cell.cell_type != "code":
             continue
-        cell.source = strip_hidden(cell.source)
+        shown = strip_hidden(cell.source)
+        if shown != cell.source:  # an error's traceback would list the hidden lines: its last line only
+            cell.source = shown
+            for out in cell.outputs:
+                if out.get("output_type") == "error":
+                    out.traceback = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
         text = None
         if gid in decided:
             passed, message, shown = decided[gid]
