@@ -1,7 +1,7 @@
 """How the merge of shards grows with the class: coursekit.shards.merge_shards on 500 / 1,000 / 2,000
 SYNTHETIC student results.
 
-    python bench/merge_scale.py [--sizes 500,1000,2000] [--per-shard 25]
+    python -m bench.merge_scale [--sizes 500,1000,2000] [--per-shard 25]
 
 Nothing is graded here. Each shard folder is made as a graded shard would leave it, but from
 synthetic data: its gradebook.db is the tiny assignment of tests/test_sandbox.py (generated once
@@ -23,14 +23,11 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 from coursekit import grading, shards  # noqa: E402
 from coursekit import nbgrader_cells as nc  # noqa: E402
 from coursekit.course import Course  # noqa: E402
 from coursekit.release import ASSIGNMENT  # noqa: E402
-from test_sandbox import source_notebook, student  # noqa: E402
+from tests.test_sandbox import source_notebook, student  # noqa: E402
 
 
 def make_shards(tmp, source, n_students, per_shard, rng):
