@@ -15,7 +15,6 @@ import argparse
 import os
 import random
 import shutil
-import sys
 import tempfile
 import time
 import warnings
