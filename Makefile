@@ -134,6 +134,7 @@ bench: setup
 	$(PY) -m bench.check_speed
 	$(PY) bench/throughput.py
 	$(PY) bench/grading_speed.py
+	$(PY) -m bench.grading_breakdown
 	$(PY) -m bench.bug_catalogue_report
 
 baseline: setup

@@ -2,7 +2,7 @@
 one worker, each phase timed (copy, `nbgrader autograde` with the kernel's cells inside it, the
 judge's replay, `nbgrader generate_feedback`) and the slowest cells named.
 
-    python bench/grading_breakdown.py [--copies 1]
+    python -m bench.grading_breakdown [--copies 1]
 
 Needs the release (make release) and the smoke data; predictions are the smoke test labels.
 """
@@ -11,14 +11,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import nbformat
-import pandas as pd
-
+from bench.grading_speed import full_solutions
 from coursekit import demo
-from coursekit import nbgrader_cells as nc
 from coursekit.course import Course
 from coursekit.grading import grade_all
-from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 from coursekit.solution import ANSWER_KEY, ensure_data
 
 
@@ -29,15 +25,8 @@ def main():
     args = parser.parse_args()
     data = ensure_data().resolve()
     with tempfile.TemporaryDirectory(prefix="grading_breakdown_") as tmp:
-        tmp = Path(tmp)
-        key = pd.read_csv(ANSWER_KEY, keep_default_na=False)
-        predictions = tmp / "predictions.csv"
-        key[["text", "label"]].to_csv(predictions, index=False)
-        src, rel = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"), nc.read(RELEASE_DIR / f"{ASSIGNMENT}.ipynb")
-        full = demo.fill(nbformat.from_dict(rel), src)
-        course = Course(tmp / "course")
-        demo.write_class({f"full{i}": (full, predictions.read_bytes(), set()) for i in range(args.copies)},
-                         course.submitted)
+        course = Course(Path(tmp) / "course")
+        demo.write_class(full_solutions(tmp, args.copies), course.submitted)
         rows = grade_all(course, workers=1, data=data, answer_key=ANSWER_KEY, verbose=False)
         results = list(grade_all.last_results.values())
     total = statistics.median(r["seconds"] for r in rows)

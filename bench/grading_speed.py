@@ -28,6 +28,16 @@ from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 from coursekit.solution import ANSWER_KEY, ensure_data
 
 
+def full_solutions(tmp, copies):
+    """`copies` demo cases of the full solution whose predictions are the test labels (F1 = 1)."""
+    test = pd.read_csv(ANSWER_KEY, keep_default_na=False)
+    predictions = Path(tmp) / "predictions.csv"
+    pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(predictions, index=False)
+    src_nb, rel_nb = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"), nc.read(RELEASE_DIR / f"{ASSIGNMENT}.ipynb")
+    full = demo.fill(nbformat.from_dict(rel_nb), src_nb)
+    return {f"full{i}": (full, predictions.read_bytes(), set()) for i in range(copies)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=4)
@@ -36,12 +46,7 @@ def main():
     data = ensure_data().resolve()
     with tempfile.TemporaryDirectory(prefix="grading_bench_") as tmp:
         tmp = Path(tmp)
-        test = pd.read_csv(ANSWER_KEY, keep_default_na=False)  # perfect predictions
-        predictions = tmp / "predictions.csv"
-        pd.DataFrame({"text": test["text"], "label": test["label"].astype(int)}).to_csv(predictions, index=False)
-        src_nb, rel_nb = nc.read(SOURCE_DIR / f"{ASSIGNMENT}.ipynb"), nc.read(RELEASE_DIR / f"{ASSIGNMENT}.ipynb")
-        full = demo.fill(nbformat.from_dict(rel_nb), src_nb)
-        cases = {f"full{i}": (full, predictions.read_bytes(), set()) for i in range(args.copies)}
+        cases = full_solutions(tmp, args.copies)
         walls, per_sub = {}, {}
         for name, workers, sandboxed, judged in (("sandbox", 1, True, True), ("no-sandbox", 1, False, True),
                                                  ("before", 1, False, False),
