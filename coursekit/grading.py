@@ -1,9 +1,11 @@
-"""Autograde every submission in submitted/<student>/task3_bert/ (`make autograde`).
+"""Autograde every submission in <course>/submitted/<student>/task3_bert/ (`make autograde`).
 
-    python -m coursekit.grading [--workers 2] [--students a,b] [--timeout 1200] [--cell-timeout 300]
-                                [--memory-gb 6] [--max-processes 256] [--max-file-mb 1024]
-                                [--max-disk-mb 2048] [--max-files 10000] [--max-submission-mb 100]
-                                [--no-sandbox]
+    python -m coursekit.grading [regrade] [--course ROOT] [--workers 2] [--students a,b] [--timeout 1200]
+                                [--cell-timeout 300] [--memory-gb 6] [--max-processes 256]
+                                [--max-file-mb 1024] [--max-disk-mb 2048] [--max-files 10000]
+                                [--max-submission-mb 100] [--no-sandbox]
+    python -m coursekit.grading --shard I/N --out DIR ...   and   python -m coursekit.grading merge DIR...
+                                (coursekit.shards: a class in shards, e.g. a Slurm job array)
 
 nbgrader cannot grade in parallel on one sqlite gradebook, so each submission is graded by its own
 `nbgrader autograde` + `nbgrader generate_feedback` processes in its own temporary course root
