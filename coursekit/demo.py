@@ -288,8 +288,11 @@ for name, target in [('answer_key.csv', '{Path(ak.DEFAULT_KEY).resolve()}'), ('s
                      ('tests_template.py', '{SOURCE_DIR}/tests.py'), ('zero.csv', '/dev/zero'), ('zero.ipynb', '/dev/zero')]:
     os.symlink(target, name)
 """
-    case("attack_links_then_exit", attack_cell(full(), links + "exit()", part_heading(full(), 3)),
-         preds, set())  # under nbclient exit() asks the front end to stop the kernel: it runs on
+    # exit() asks the front end to stop the kernel; ipykernel sometimes stops it, sometimes not: as the
+    # last cell, the points are the same either way (the status is ok or crashed)
+    nb = full()
+    nb.cells.append(code_cell(links + "exit()"))
+    cases["attack_links_then_exit"] = (nb, preds, set())
     case("attack_links_then_os_exit", attack_cell(full(), links + "os.remove('task3_bert.ipynb')\n"
                                                   f"os.symlink('{SOURCE_DIR}/task3_bert.ipynb', 'task3_bert.ipynb')\n"
                                                   "os._exit(1)", part_heading(full(), 3)),
