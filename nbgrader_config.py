@@ -12,7 +12,7 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 # the custom preprocessors live in coursekit/ (installed by `make setup`: pip install -e .)
-from coursekit.nbgrader_cells import (  # noqa: E402
+from coursekit.preprocessors import (  # noqa: E402
     DeduplicateIdsFixed, LimitOutputChars, OverwriteCellsFixed, SafeExecute)
 
 # --- Layout -------------------------------------------------------------------------------------

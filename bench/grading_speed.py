@@ -3,6 +3,11 @@ worker without it (--no-sandbox), with 1 worker as before the judge (no sandbox,
 from the notebook's outputs: grade_all(judged=False)), then with W workers in the sandbox.
 
     python bench/grading_speed.py [--copies 4] [--workers 2]
+    python bench/grading_speed.py --against REV [--copies 4]
+
+--against REV: the grading of this tree and of revision REV (a git worktree of it in a temporary
+folder, same data and virtual environment), sandbox + judge, 1 worker, one after the other in one
+run (REV, this tree, REV, this tree): the median seconds per submission of each and their ratio.
 
 Prints seconds per submission (median) and the wall time of each run, the share of it that the
 grader's replay of the check records takes, the sandbox's overhead per submission, the judge's
@@ -12,7 +17,11 @@ Needs the release (make release) and the data (make data); predictions are the t
 answer key (F1 = 1), so no solution run is needed.
 """
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +30,11 @@ import nbformat
 import pandas as pd
 
 from coursekit import demo
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.course import Course
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
-from coursekit.solution import ANSWER_KEY, ensure_data
+from coursekit.solution import ANSWER_KEY, DATA_FILE, ensure_data
 
 
 def full_solutions(tmp, copies):
@@ -38,11 +47,64 @@ def full_solutions(tmp, copies):
     return {f"full{i}": (full, predictions.read_bytes(), set()) for i in range(copies)}
 
 
+def measure(copies):
+    """Grade `copies` full solutions (sandbox + judge, 1 worker) with the coursekit on sys.path;
+    prints one JSON line: seconds per submission, wall seconds, scores."""
+    data = ensure_data().resolve()
+    with tempfile.TemporaryDirectory(prefix="grading_bench_") as tmp:
+        course = Course(Path(tmp) / "course")
+        demo.write_class(full_solutions(tmp, copies), course.submitted)
+        started = time.perf_counter()
+        rows = grade_all(course, workers=1, data=data, copy_results=False, verbose=False)
+        print(json.dumps(dict(seconds=[r["seconds"] for r in rows], wall=time.perf_counter() - started,
+                              scores=sorted({r["auto_total"] for r in rows}))))
+
+
+def against(rev, copies, rounds=2):
+    """This tree against revision `rev`, alternately, each graded in its own process."""
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="grading_against_") as tmp:
+        old = Path(tmp) / "rev"
+        subprocess.run(["git", "-C", str(here), "worktree", "add", "--detach", str(old), rev], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for path in (DATA_FILE, DATA_FILE.with_name("task3_categories.csv"), ANSWER_KEY):  # gitignored
+                link = old / path.relative_to(here)
+                link.parent.mkdir(parents=True, exist_ok=True)
+                if not link.exists():
+                    link.symlink_to(path)
+            runs = {}
+            for _ in range(rounds):
+                for label, root in ((rev, old), ("this tree", here)):
+                    env = dict(os.environ, PYTHONPATH=str(root))  # its coursekit before the installed one
+                    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure",
+                                          "--copies", str(copies)], cwd=root, env=env, check=True,
+                                         capture_output=True, text=True).stdout
+                    result = json.loads(out.strip().splitlines()[-1])
+                    runs.setdefault(label, []).append(result)
+                    print(f"{label}: {copies} submissions, {result['wall']:.1f} s wall, per submission "
+                          f"{', '.join(f'{s:.1f}' for s in result['seconds'])} s, scores {result['scores']}", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(here), "worktree", "remove", "--force", str(old)], check=False)
+    medians = {label: statistics.median(s for r in results for s in r["seconds"]) for label, results in runs.items()}
+    walls = {label: sum(r["wall"] for r in results) for label, results in runs.items()}
+    print(f"median per submission: {rev} {medians[rev]:.1f} s, this tree {medians['this tree']:.1f} s "
+          f"(x{medians['this tree'] / medians[rev]:.2f}); wall of all rounds {walls[rev]:.0f} s vs "
+          f"{walls['this tree']:.0f} s (x{walls['this tree'] / walls[rev]:.2f})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--against", metavar="REV", help="compare with the grading of git revision REV")
+    parser.add_argument("--rounds", type=int, default=2, help="--against: alternations of REV and this tree")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        return measure(args.copies)
+    if args.against:
+        return against(args.against, args.copies, args.rounds)
     data = ensure_data().resolve()
     with tempfile.TemporaryDirectory(prefix="grading_bench_") as tmp:
         tmp = Path(tmp)

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit import grading, shards  # noqa: E402
-from coursekit import nbgrader_cells as nc  # noqa: E402
+from coursekit import notebook_cells as nc  # noqa: E402
 from coursekit.course import Course  # noqa: E402
 from coursekit.release import ASSIGNMENT  # noqa: E402
 from tests.test_sandbox import source_notebook, student  # noqa: E402

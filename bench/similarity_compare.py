@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 
-from coursekit import nbgrader_cells as nc  # noqa: E402
+from coursekit import notebook_cells as nc  # noqa: E402
 from coursekit import similarity  # noqa: E402
 from coursekit.course import Course  # noqa: E402
 from coursekit.release import ASSIGNMENT, RELEASE_DIR  # noqa: E402

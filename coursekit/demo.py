@@ -23,7 +23,7 @@ import psutil
 
 from coursekit import ROOT
 from coursekit import answer_key as ak
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit import similarity
 from coursekit.course import Course
 from coursekit.disguise import disguise

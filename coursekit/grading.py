@@ -39,11 +39,9 @@ import hashlib
 import json
 import os
 import re
-import resource
 import secrets
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,15 +50,16 @@ import warnings
 from pathlib import Path
 
 import nbformat
-import psutil
 
 from coursekit import ROOT
 from coursekit import answer_key as ak
 from coursekit import judge
 from coursekit import late
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit import outbox
+from coursekit import preprocessors
 from coursekit import sandbox
+from coursekit import warm
 from coursekit.course import Course
 from coursekit.release import ASSIGNMENT, SOURCE_DIR, stage_course, venv_env
 
@@ -91,46 +90,39 @@ def tree_hash(path):
     return h.hexdigest()
 
 
-def kill_tree(pid):
-    try:
-        parent = psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        return
-    sandbox.kill_and_wait(parent.children(recursive=True) + [parent])
-
-
-def run(cmd, env, timeout, log, memory=None):
-    """Run cmd (its own session, address space capped at `memory` bytes if given), append its
-    output to log; returns rc or None on timeout."""
-    def cap():
-        if memory:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+def run_nbgrader(args, root, env, timeout, log, memory=None, db=None):
+    """`nbgrader *args` on the course root `root` and gradebook `db` (default root/gradebook.db), in
+    a warm process (coursekit.warm: its own session, environment and log, address space capped at
+    `memory` bytes if given); returns its exit code, or None when it ran past `timeout` seconds."""
+    argv = [*map(str, args), f"--CourseDirectory.root={root}",
+            f"--CourseDirectory.db_url=sqlite:///{db or Path(root) / 'gradebook.db'}"]
     with open(log, "a") as out:
-        out.write(f"$ {' '.join(map(str, cmd))}\n")
-        out.flush()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, preexec_fn=cap)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_tree(proc.pid)
-            proc.wait()
-            return None
-
-
-def nbgrader_cmd(args, root):
-    return [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}",
-            f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
+        out.write(f"$ nbgrader {' '.join(argv)}\n")
+    return warm.run(warm.nbgrader, (argv,), env, timeout, log, memory)
 
 
 def prepare(course_root, db, source_dir=SOURCE_DIR):
     """Record the assignment (from the source) in gradebook `db` with generate_assignment."""
     stage_course(course_root, source_dir)
     log = Path(course_root) / "generate.log"
-    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
-           f"--CourseDirectory.root={course_root}", f"--CourseDirectory.db_url=sqlite:///{db}"]
-    if run(cmd, venv_env(), 600, log) != 0:
+    if run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course_root, venv_env(), 600, log, db=db) != 0:
         raise RuntimeError(f"generate_assignment failed, see {log}:\n{Path(log).read_text()[-3000:]}")
+
+
+def rows_for_kernels(data, source_nb_path, folder, verbose=True):
+    """The data file the kernels get: the rows the notebook keeps at grading (its `read_data` cell
+    with the smoke profile, which grading always uses: coursekit.notebook.write_kept_rows), written
+    once per class into `folder` under the data file's name, the category names beside it. Each
+    kernel then reads ~70 thousand rows instead of millions (3 s of each submission); the frame
+    the notebook makes is the same. The whole file if the notebook's cells cannot do it here."""
+    from coursekit.notebook import write_kept_rows
+    try:
+        return write_kept_rows(data, Path(folder) / Path(data).name, path=source_nb_path)
+    except Exception as exc:
+        if verbose:
+            print(f"ячейка read_data не выполнена на {data} ({type(exc).__name__}: {exc}); ядрам дан весь файл",
+                  file=sys.stderr, flush=True)
+        return data
 
 
 def refuse_login(student):
@@ -237,8 +229,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     records.mkdir()
     ipc_parent = work / "ipc"  # the kernels' sockets and signing key; outside the kernel's copy
     ipc_parent.mkdir()
-    env = dict(env, **{sandbox.EVENTS_ENV: str(events), nc.DEADLINE_ENV: str(time.time() + timeout),
-                       nc.CELL_TIMES_ENV: str(work / "cell_times.tsv")})
+    env = dict(env, **{sandbox.EVENTS_ENV: str(events), preprocessors.DEADLINE_ENV: str(time.time() + timeout),
+                       preprocessors.CELL_TIMES_ENV: str(work / "cell_times.tsv")})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
     if judged:
@@ -261,8 +253,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     phases = result["phases"] = {"copy": time.perf_counter() - started}
     try:
         # the deadline stops the cells in time (points kept); this hard limit is the backstop
-        rc = run(nbgrader_cmd(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work),
-                 env, timeout + 120, log)
+        rc = run_nbgrader(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work, env,
+                          timeout + 120, log)
     finally:  # the IPC folders hold sockets and the signing key: never left behind
         shutil.rmtree(ipc_parent, ignore_errors=True)
     phases["autograde"] = time.perf_counter() - started - sum(phases.values())
@@ -317,8 +309,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
         kernel_dir.mkdir(parents=True)
         nbformat.write(leaving, str(kernel_dir / f"{ASSIGNMENT}.ipynb"))
         feedback_started = time.perf_counter()
-        rc = run(nbgrader_cmd(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work),
-                 env, 300, log, memory=FEEDBACK_MEMORY)
+        rc = run_nbgrader(["generate_feedback", ASSIGNMENT, "--student", student, "--force"], work, env, 300, log,
+                          memory=FEEDBACK_MEMORY)
         phases["feedback"] = time.perf_counter() - feedback_started
         if rc != 0:
             notes.append("отзыв не создан")
@@ -500,8 +492,7 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
         students = sorted(p.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}") if p.is_dir() or p.is_symlink())
     before = tree_hash(submitted)
     # the answer key is never given to a kernel (nor mounted into its sandbox)
-    kernel_env = dict(TASK3_DATA=SANDBOX_DATA_DIR / data.name if use_sandbox else data,
-                      PYTHONWARNINGS="ignore", **(kernel_env or {}))
+    kernel_env = dict(PYTHONWARNINGS="ignore", **(kernel_env or {}))
     env = venv_env(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     for key in ("TASK3_DATA", "TASK3_GRADER_DATA", "TASK3_ANSWER_KEY", sandbox.CONFIG_ENV):
         env.pop(key, None)
@@ -513,6 +504,9 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
         if os.environ.get("TASK3_KEEP_WORK"):  # debugging: keep the workers' course roots
             tmp = tempfile.mkdtemp(prefix="task3_grading_keep_")
         tmp = Path(tmp)
+        warm.start()  # imports nbgrader, nbconvert and torch once, for every step below
+        kernel_data = rows_for_kernels(data, Path(source_dir) / f"{ASSIGNMENT}.ipynb", tmp / "data", verbose)
+        kernel_env["TASK3_DATA"] = SANDBOX_DATA_DIR / data.name if use_sandbox else kernel_data
         prepare(tmp / "template", main_db, source_dir)  # the assignment in the main gradebook
         late.set_duedate(main_db)  # the deadline of nbgrader_config.py (coursekit.late)
         t_prepare = time.perf_counter() - started
@@ -528,7 +522,7 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
                         db_copy = tmp / f"{slot}.db"
                         shutil.copy(main_db, db_copy)
                     result = grade_one(student, submitted / student / ASSIGNMENT, tmp / "template", db_copy,
-                                       work, env, timeout, cell_timeout, kernel_env, caps, use_sandbox, data,
+                                       work, env, timeout, cell_timeout, kernel_env, caps, use_sandbox, kernel_data,
                                        max_file_bytes, answer_key, judged)
                 scores = {}
                 with lock:

@@ -10,8 +10,8 @@ transcript's data. A check cell's points come from this verdict, not from the no
 prints {record: [passed, message]} as JSON (one line). The grader's SafeExecute takes each check
 cell's record out of the kernel's folder right after that cell ran and saves it as
 `<grade_id>.npz` (coursekit.outbox), so the points follow the check cell, not another call of the
-same check, and no later cell can replace it. `judge_submission` runs that in a subprocess
-with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
+same check, and no later cell can replace it. `judge_submission` runs that in a process of
+its own (coursekit.warm) with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
 
 Also here: which grade cell is which check (`check_cells`), what the notebook itself claimed
 (`claimed_passes`), and a static scan for code that reaches for the grading machinery
@@ -20,16 +20,14 @@ Also here: which grade cell is which check (`check_cells`), what the notebook it
 import argparse
 import ast
 import json
+import os
 import re
-import resource
-import subprocess
-import sys
+import tempfile
 from pathlib import Path
 
 from coursekit import ROOT
+from coursekit import notebook_cells as nc
 
-# coursekit.nbgrader_cells (nbformat + nbgrader: 3.5 s to import) is imported inside the functions
-# that read notebooks: the replaying subprocess (`python -m coursekit.judge`) needs neither.
 
 CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
 CALL_RE = re.compile(r"^\s*tests\.(test_\w+)\(", re.M)
@@ -39,7 +37,6 @@ JUDGE_MEMORY = 4 << 30  # bytes of address space for the replaying process
 
 def check_cells(src_nb):
     """{grade_id: check name} for the autograded cells that call a `tests.test_*` check."""
-    from coursekit import nbgrader_cells as nc
     out = {}
     for cell in src_nb.cells:
         meta = nc.nbg(cell)
@@ -73,30 +70,32 @@ def judge_dir(records_dir, seed, records, checks_path=CHECKS):
     return out
 
 
-def _limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (JUDGE_MEMORY, JUDGE_MEMORY))
+def _replay_to_file(records_dir, seed, records, checks_path, out_path):
+    verdicts = judge_dir(records_dir, seed, records, checks_path)
+    Path(out_path).write_text(json.dumps({k: list(v) for k, v in verdicts.items()}, ensure_ascii=False))
 
 
 def judge_submission(records_dir, seed, records, timeout=300, checks_path=CHECKS):
-    """judge_dir in a fresh capped subprocess; on a crash or timeout every check fails with the reason."""
+    """judge_dir in a fresh process (coursekit.warm: forked from a server that has torch imported)
+    with a memory cap and a timeout; on a crash or timeout every check fails with the reason."""
+    from coursekit import warm
     names = sorted(records)
     if not names:
         return {}
-    cmd = [sys.executable, "-m", "coursekit.judge", "--records", str(records_dir), "--seed", str(seed),
-           "--checks", str(checks_path), "--names", ",".join(f"{n}={records[n]}" for n in names)]
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                              preexec_fn=_limit_memory)
-        verdicts = json.loads(proc.stdout.strip().splitlines()[-1])
-        return {name: (bool(verdicts[name][0]), str(verdicts[name][1])) for name in names}
-    except (subprocess.TimeoutExpired, ValueError, IndexError, KeyError, TypeError) as exc:
-        reason = f"записи проверок не разобраны ({type(exc).__name__})"
-        return {name: (False, reason) for name in names}
+    with tempfile.TemporaryDirectory(prefix="task3_judge_") as tmp:
+        out = Path(tmp) / "verdicts.json"
+        rc = warm.run(_replay_to_file, (str(records_dir), seed, dict(records), str(checks_path), str(out)),
+                      os.environ, timeout, Path(tmp) / "judge.log", JUDGE_MEMORY)
+        try:
+            verdicts = json.loads(out.read_text())
+            return {name: (bool(verdicts[name][0]), str(verdicts[name][1])) for name in names}
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+            reason = f"записи проверок не разобраны ({'время вышло' if rc is None else type(exc).__name__})"
+            return {name: (False, reason) for name in names}
 
 
 def claimed_passes(nb, cells):
     """{grade_id: True if the notebook's own output of that check cell shows ✓ and no error}."""
-    from coursekit import nbgrader_cells as nc
     out = {}
     for cell in nb.cells:
         gid = nc.nbg(cell).get("grade_id")
@@ -141,7 +140,6 @@ def suspicious_code(nb, src_nb=None):
     """Reasons to review: names from SUSPICIOUS_NAMES and assignments to attributes of library or
     check modules, in code cells that are not the instructor's locked cells (nor unchanged cells of
     the source notebook `src_nb`); IPython magics and shell escapes too. Sorted, one line each."""
-    from coursekit import nbgrader_cells as nc
     found = set()
     given = {c.source.strip() for c in src_nb.cells if c.cell_type == "code"} if src_nb is not None else set()
     for i, cell in enumerate(nb.cells):
@@ -197,7 +195,6 @@ def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, su
     passes, else 0, with the judge's message as the cell's automatic comment. `f1`: the grader's
     own result for the predictions file (dict with `points` and `message`) or None to leave the
     cell alone. Returns (review reasons, {grade_id: (passed, message, claimed ✓ in the notebook)})."""
-    from coursekit import nbgrader_cells as nc
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     src_cells = check_cells(src_nb)

@@ -31,7 +31,7 @@ import zipfile
 from pathlib import Path
 
 from coursekit import ROOT, late, outbox
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.collect import read_roster, shown
 from coursekit.course import Course
 from coursekit.grading import csv_safe

@@ -1,4 +1,6 @@
-"""Load the code of the solution notebook (the one copy of the reference) as a module."""
+"""Load the code of the solution notebook (the one copy of the reference) as a module; its
+profiles; the rows of the data file its `read_data` cell keeps."""
+import ast
 import types
 from pathlib import Path
 
@@ -32,3 +34,41 @@ def load_defs(path=SOLUTION_NB, patches=(), name="solution"):
     exec(compile(defs_source(path, patches), f"<{name}:{Path(path).name}>", "exec"),
          module.__dict__)
     return module
+
+
+def _cell(path, grade_id):
+    return next(c for c in nbformat.read(str(path), as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def notebook_profiles(path=SOLUTION_NB):
+    """PROFILES of the notebook's `profiles` cell (one copy of the hyper-parameters)."""
+    for node in ast.parse(_cell(path, "profiles").source).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PROFILES":
+            return eval(compile(ast.Expression(node.value), "profiles", "eval"), {"__builtins__": {}, "dict": dict})
+    raise ValueError(f"{path}: no PROFILES in the profiles cell")
+
+
+def read_data(data_path, profile="smoke", path=SOLUTION_NB, config=None):
+    """The frame the notebook's `read_data` cell makes of `data_path` with `profile` (or `config`):
+    that cell's own code, so that the notebook and the instructor's tools keep the same rows."""
+    import numpy as np
+    import pandas as pd
+    namespace = dict(pd=pd, np=np, DATA_PATH=str(data_path),
+                     CONFIG=config if config is not None else notebook_profiles(path)[profile])
+    exec(compile(_cell(path, "read_data").source, f"<read_data:{Path(path).name}>", "exec"), namespace)
+    return namespace["data"]
+
+
+def write_kept_rows(data_path, out_path, profile="smoke", path=SOLUTION_NB, config=None):
+    """Write the rows `read_data` keeps of `data_path` to out_path (same columns, same order) and the
+    category names beside it. The cell, run on that file, keeps all of it and gives the same frame
+    (tests/test_notebook_data.py): what the grader gives a kernel instead of the whole file."""
+    frame = read_data(data_path, profile, path, config)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out_path, index=False)
+    categories = Path(data_path).with_name("task3_categories.csv")
+    if categories.exists():
+        out_path.with_name(categories.name).write_bytes(categories.read_bytes())
+    return out_path

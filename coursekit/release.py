@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from coursekit import ROOT
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 
 ASSIGNMENT = "task3_bert"
 SOURCE_DIR = ROOT / "solutions" / ASSIGNMENT

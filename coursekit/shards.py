@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from coursekit import ROOT
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.course import Course
 from coursekit.release import ASSIGNMENT, SOURCE_DIR
 

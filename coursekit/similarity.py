@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit import ROOT
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit import outbox
 from coursekit.course import Course
 from coursekit.grading import csv_safe

@@ -26,7 +26,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import torch
@@ -37,8 +36,8 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.tensorboard import SummaryWriter
 
-from coursekit import ROOT, SOLUTION_NB
-from coursekit.notebook import load_defs
+from coursekit import ROOT
+from coursekit.notebook import load_defs, notebook_profiles, read_data
 from coursekit.solution import ensure_data
 
 # The parts of the recipe that live in the notebook's solution cells (make_model, make_trainer,
@@ -75,21 +74,11 @@ def write_tiny_data(folder, seed=0):
     return folder / "tiny.csv"
 
 
-def notebook_profiles(path=SOLUTION_NB):
-    """PROFILES of the notebook's `profiles` cell (one copy of the hyper-parameters)."""
-    cell = next(c for c in nbformat.read(str(path), as_version=4).cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == "profiles")
-    for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PROFILES":
-            return eval(compile(ast.Expression(node.value), "profiles", "eval"), {"__builtins__": {}, "dict": dict})
-    raise ValueError(f"{path}: no PROFILES in the profiles cell")
-
-
-def read_splits(path):
-    """{split: DataFrame(text, label)} and the category names: the one place that knows the data
-    layout. Labels of a split may be missing (e.g. test in a student file): they are then NaN."""
-    data = pd.read_csv(path, keep_default_na=False)
-    data["label"] = pd.to_numeric(data["label"], errors="coerce").astype("Int64")
+def read_splits(path, cfg):
+    """{split: DataFrame(text, label)} and the category names. The rows are those the notebook's
+    `read_data` cell keeps with cfg['subsample'] (smoke: a part of train and of the unlabelled texts).
+    Labels of a split may be missing (e.g. test in a student file): they are then NaN."""
+    data = read_data(path, config=cfg)
     categories = pd.read_csv(Path(path).with_name("task3_categories.csv")).set_index("label")["name"]
     return {split: part.reset_index(drop=True) for split, part in data.groupby("split")}, categories
 
@@ -400,7 +389,7 @@ def scores(sol, trainer, frame, tokenizer, max_len, name):
 def run(cfg, data_path, run_dir, procs):
     sol = load_defs()
     run_dir.mkdir(parents=True, exist_ok=True)
-    splits, categories = read_splits(data_path)
+    splits, categories = read_splits(data_path, cfg)
     if (run_dir / "finetuned_weights.pt").exists():
         procs.print(f"{run_dir / 'finetuned_weights.pt'} уже есть: обучать нечего (чтобы обучить заново, удалите папку)")
         return None

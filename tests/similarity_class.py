@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit import demo
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.disguise import disguise
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 

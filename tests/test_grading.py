@@ -11,7 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from coursekit import demo
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.course import Course
 from coursekit.grading import tree_hash
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR

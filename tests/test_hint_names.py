@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from coursekit import RELEASE_NB, ROOT
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 
 CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")

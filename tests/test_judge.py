@@ -15,7 +15,7 @@ import pytest
 from coursekit import SOLUTION_NB
 from coursekit import judge as cj
 from coursekit.demo import fill as demo_fill
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.notebook import load_defs
 from tests.conftest import PROBE_SEED
 

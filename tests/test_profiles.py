@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from coursekit import SOLUTION_NB
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from data import build_dataset as bd
 
 DATA_CELLS = ["imports", "parameters", "profiles", "read_data", "split_data"]
@@ -85,3 +85,28 @@ def test_parameters_cell_is_unlocked_and_papermill_tagged():
     cell = next(c for c in nb.cells if "parameters" in (c.metadata.get("tags") or []))
     assert not nc.nbg(cell).get("locked") and not nc.nbg(cell).get("grade")
     assert "TASK3_PROFILE" in cell.source
+
+
+def test_the_kernels_rows_give_the_notebook_the_same_frame(small_data, tmp_path):
+    """At grading each kernel gets only the rows the notebook keeps (coursekit.notebook.write_kept_rows):
+    its read_data cell, run on that file, must make exactly the frame it makes of the whole file,
+    also for texts a CSV round trip could change."""
+    from coursekit.notebook import read_data, write_kept_rows
+    raw = pd.read_csv(small_data, keep_default_na=False)
+    tricky = ["NA", "", " ведущий пробел", 'кавычки "внутри", запятая', "строка\nс переносом", "null", "1e5"]
+    raw = pd.concat([raw, pd.DataFrame({"text": tricky, "label": [raw["label"].iloc[-1]] * len(tricky),
+                                        "split": "val"})], ignore_index=True)
+    whole = tmp_path / "whole" / "task3_data.csv"
+    whole.parent.mkdir()
+    raw.to_csv(whole, index=False)
+    (whole.parent / "task3_categories.csv").write_bytes(small_data.with_name("task3_categories.csv").read_bytes())
+    config = {"subsample": {"unsupervised": 100, "train": 50}}
+    kept = write_kept_rows(whole, tmp_path / "kept" / "task3_data.csv", config=config)
+    kept_counts = pd.read_csv(kept, keep_default_na=False)["split"].value_counts()
+    assert kept_counts["unsupervised"] == 100 and kept_counts["train"] == 50
+    assert kept_counts["val"] == (raw["split"] == "val").sum() and kept_counts["test"] == (raw["split"] == "test").sum()
+    assert kept.with_name("task3_categories.csv").read_bytes() == whole.with_name("task3_categories.csv").read_bytes()
+    pd.testing.assert_frame_equal(read_data(kept, config=config), read_data(whole, config=config))
+    assert set(tricky) <= set(read_data(kept, config=config)["text"])
+    # the profile the grader uses (smoke) keeps all of a file smaller than its subsample
+    pd.testing.assert_frame_equal(read_data(kept), read_data(kept, config=config))

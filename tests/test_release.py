@@ -9,7 +9,7 @@ import pytest
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, check_release, generate
 from coursekit.solution import ANSWER_KEY, ensure_data
 

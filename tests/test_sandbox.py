@@ -22,7 +22,8 @@ import psutil
 import pytest
 
 from coursekit import ROOT, sandbox
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
+from coursekit import preprocessors
 from coursekit.course import Course
 from coursekit.grading import copy_submission, csv_safe, grade_all, refuse_login, tree_hash
 from coursekit.release import ASSIGNMENT
@@ -498,7 +499,7 @@ def test_output_limit_covers_every_mime_type():
         out("error", ename="AssertionError", evalue="e" * 10_000, traceback=["t" * 10_000] * 50),
         out("stream", name="stdout", text="s" * 300_000),
     ])
-    limiter = nc.LimitOutputChars()
+    limiter = preprocessors.LimitOutputChars()
     limiter.max_chars = 100_000
     cell, _ = limiter.preprocess_cell(cell, {}, 0)
     assert len(json.dumps(cell.outputs)) < 150_000

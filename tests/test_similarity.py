@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from coursekit import SOLUTION_NB, similarity
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.course import Course
 from coursekit.disguise import disguise
 from coursekit.notebook import DEFS_TAG, load_defs

@@ -18,7 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from coursekit import ROOT, demo, late
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 from coursekit.course import Course
 from coursekit.grading import grade_all
 from coursekit.release import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, venv_env

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from conftest import scalars
-from coursekit import ROOT, train
+from coursekit import ROOT, SOLUTION_NB, train
 from coursekit.train import TINY
 
 RTOL = 1e-5
@@ -174,7 +174,7 @@ def test_trainer_contract_is_written_down_and_holds():
     section = doc[doc.index("## The `Trainer` contract"):]
     listed = set(re.findall(r"^\| `(_\w+)", section, re.M))
     assert used == listed, f"train.py uses but the doc misses {used - listed}; the doc lists unused {listed - used}"
-    nb = nbformat.read(train.SOLUTION_NB, as_version=4)
+    nb = nbformat.read(SOLUTION_NB, as_version=4)
     trainers = "\n".join(c.source for c in nb.cells if re.search(r"^class (Finetune)?Trainer\b", c.source, re.M))
     missing = [m for m in listed if f"self.{m} =" not in trainers and f"def {m}(" not in trainers]
     assert not missing, f"the solution's Trainer/FinetuneTrainer lack {missing}"

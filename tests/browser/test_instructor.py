@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from coursekit import demo
-from coursekit import nbgrader_cells as nc
+from coursekit import notebook_cells as nc
 
 from .conftest import copy_course, running, smoke_data
 
