@@ -33,9 +33,9 @@ def main():
     print(f"{len(rows)} submission(s), median {total:.1f} s each, scores {sorted({r['auto_total'] for r in rows})}")
     phases = {}
     for r in results:
-        for name, seconds in r["phases"].items():
+        for name, seconds in r.phases.items():
             phases.setdefault(name, []).append(seconds)
-    cells = [sum(s for _, s, _, _ in r["cell_seconds"]) for r in results]
+    cells = [sum(s for _, s, _, _ in r.cell_seconds) for r in results]
     for name, values in phases.items():
         median = statistics.median(values)
         print(f"  {name:<10} {median:6.1f} s  {median / total:6.1%}")
@@ -43,7 +43,7 @@ def main():
             kernel = statistics.median(cells)
             print(f"    cells in the kernel {kernel:6.1f} s; nbgrader, kernel start and stop {median - kernel:6.1f} s")
     print(f"slowest cells (first submission):")
-    for index, seconds, gid, first in sorted(results[0]["cell_seconds"], key=lambda c: -c[1])[:args.top]:
+    for index, seconds, gid, first in sorted(results[0].cell_seconds, key=lambda c: -c[1])[:args.top]:
         print(f"  cell {index:>3} {seconds:6.2f} s  {gid or '-':<22} {first}")
 
 

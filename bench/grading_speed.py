@@ -123,7 +123,7 @@ def main():
             per = [r["seconds"] for r in rows]
             per_sub[run] = statistics.median(per)
             scores = {r["auto_total"] for r in rows}
-            judge_share = statistics.median(r.get("judge_seconds", 0) / max(r["seconds"], 1e-9)
+            judge_share = statistics.median(r.judge_seconds / max(r.seconds, 1e-9)
                                             for r in grade_all.last_results.values())
             print(f"{name}, workers={workers}: {len(rows)} submissions in {walls[run]:.1f} s wall, "
                   f"{min(per):.1f}..{max(per):.1f} s per submission (median {per_sub[run]:.1f}), "

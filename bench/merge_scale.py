@@ -57,7 +57,7 @@ def make_shards(tmp, source, n_students, per_shard, rng):
                     grade = gb.find_grade(c["grade_id"], ASSIGNMENT, ASSIGNMENT, login)
                     grade.auto_score = float(rng.random() < 0.8) * c["points"]
                     scores[c["grade_id"]] = grade.auto_score
-                row = shards.score_columns(dict(student=login), cells, scores)
+                row = grading.score_columns(dict(student=login), cells, scores)
                 row.update(status="ok", reason="", seconds=40.0, review="", test_f1_weighted="", f1_notes="")
                 rows.append(row)
                 for kind, name, text in (("autograded", f"{ASSIGNMENT}.ipynb", notebook),

@@ -47,6 +47,7 @@ import tempfile
 import threading
 import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -70,9 +71,35 @@ KEPT = ("ok", "cell_timeout", "crashed", "memory", "processes", "disk", "timeout
 NO_SANDBOX_WARNING = "БЕЗ ПЕСОЧНИЦЫ (--no-sandbox): код работ выполнялся с правами проверяющего"
 GRADED_EXTRA_BYTES = 64 << 20  # the graded notebook may exceed the submission by its (capped) outputs
 FEEDBACK_MEMORY = 4 << 30  # address space of generate_feedback: a huge notebook fails it, not the batch
-FEEDBACK_CELL_CHARS = 200_000
-MAX_LEAVING_BYTES = 512 << 20  # graded notebook, feedback HTML  # a longer cell is shortened in the graded notebook and the feedback
+FEEDBACK_CELL_CHARS = 200_000  # a longer cell is shortened in the graded notebook and the feedback
+MAX_LEAVING_BYTES = 512 << 20  # graded notebook, feedback HTML
 LOGIN_RE = re.compile(r"[^\x00-\x1f\x7f/\\-][^\x00-\x1f\x7f/\\]*")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use (`--timeout`, `--cell-timeout`, the sandbox's caps, `--max-submission-mb`)."""
+    timeout: int = 1200  # seconds for the whole submission: no cell runs past it
+    cell_timeout: int = 300  # seconds per cell (nbgrader's Execute.timeout)
+    caps: dict = None  # the kernel's memory, processes, file size, disk, files (None: sandbox.CAPS)
+    max_file_bytes: int = 100 << 20  # a larger submitted file is refused
+
+
+@dataclass
+class Graded:
+    """One submission as grade_one leaves it, before its scores are merged into the main gradebook."""
+    student: str
+    work: Path  # the worker's course root (deleted after the merge unless TASK3_KEEP_WORK)
+    kernel_dir: Path = None  # the kernel's working copy; once graded, what the kernel left there, set aside
+    status: str = "ok"  # one of the statuses of the module docstring
+    reason: str = ""  # why, in Russian, for grades.csv
+    graded: bool = False  # nbgrader wrote a graded notebook and it was read back
+    seconds: float = 0.0
+    f1: dict = None  # coursekit.answer_key.score() of the submitted test_predictions.csv
+    review: list = field(default_factory=list)  # reasons for a human look
+    phases: dict = field(default_factory=dict)  # seconds of copy, autograde, judge, feedback
+    cell_seconds: list = field(default_factory=list)  # (cell index, seconds, grade id, first line)
+    judge_seconds: float = 0.0
 
 
 def tree_hash(path):
@@ -191,17 +218,17 @@ def tidy(sub, grade_ids):
     return notes
 
 
-def grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout,
-              kernel_env=None, caps=None, use_sandbox=True, data=None, max_file_bytes=100 << 20,
-              answer_key=None, judged=True):
-    """Grade one submission in its own course root `work`; returns a result dict (no db merge).
+def grade_one(student, submission_dir, *, template, main_db, work, env, limits=Limits(), kernel_env=None,
+              use_sandbox=True, data=None, answer_key=None, judged=True):
+    """Grade one submission in its own course root `work` (a copy of `template`, the prepared course,
+    and of `main_db`, the class gradebook); returns a Graded (no merge into the main gradebook).
+    `env`: the grader's steps' environment; `kernel_env`: the kernel's (see grade_all).
     judged=False (bench/grading_speed.py only): no records, no judge; the scores are nbgrader's
     from the notebook's outputs, i.e. forgeable -- the grading as it was before the judge.
-    result['kernel_dir']: the kernel's writable working copy (host path; sandbox.WORKDIR inside); once
-    graded, what the kernel left there, set aside (removed with `work` unless TASK3_KEEP_WORK).
+    result.kernel_dir: the kernel's writable working copy (host path; sandbox.WORKDIR inside).
     The points of the check cells and of the F1 cell are decided here, outside the kernel
     (coursekit.judge, coursekit.answer_key), and written into the worker's gradebook before the
-    feedback is generated; result['review'] lists reasons for a human look.
+    feedback is generated; result.review lists reasons for a human look.
 
     What leaves the kernel's folder, whatever way the kernel ended: the graded notebook, read
     without following links and size-capped (coursekit.outbox), and each check cell's record, taken
@@ -210,26 +237,26 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
     started = time.perf_counter()
     work = Path(work)
     kernel_dir = work / "autograded" / student / ASSIGNMENT
-    result = dict(student=student, work=work, kernel_dir=kernel_dir, status="ok", reason="", graded=False)
+    result = Graded(student, work, kernel_dir)
     notes = [] if use_sandbox else [NO_SANDBOX_WARNING]
     if any(p.is_symlink() for p in (submission_dir.parent, submission_dir)):
-        result.update(status="refused", reason="папка работы — символьная ссылка, не принята",
-                      seconds=round(time.perf_counter() - started, 1))
+        result.status, result.reason = "refused", "папка работы — символьная ссылка, не принята"
+        result.seconds = round(time.perf_counter() - started, 1)
         return result
     shutil.copytree(template / "solutions", work / "solutions")
     shutil.copy(main_db, work / "gradebook.db")
     sub = work / "submitted" / student / ASSIGNMENT
-    notes += copy_submission(submission_dir, sub, max_file_bytes)
+    notes += copy_submission(submission_dir, sub, limits.max_file_bytes)
     source_nb = nc.read(template / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     notes += tidy(sub, {nc.nbg(c).get("grade_id") for c in source_nb.cells} - {None})
-    result["f1"] = ak.score(sub / "test_predictions.csv", answer_key or ak.DEFAULT_KEY)
+    result.f1 = ak.score(sub / "test_predictions.csv", answer_key or ak.DEFAULT_KEY)
     # each check in the kernel records its run under a seed the submission cannot know in advance
     seed, probes = secrets.randbelow(2 ** 31 - 2) + 1, f".probes-{secrets.token_hex(8)}"
     log, events, records = work / "grading.log", work / "events.jsonl", work / "records"
     records.mkdir()
     ipc_parent = work / "ipc"  # the kernels' sockets and signing key; outside the kernel's copy
     ipc_parent.mkdir()
-    env = dict(env, **{sandbox.EVENTS_ENV: str(events), preprocessors.DEADLINE_ENV: str(time.time() + timeout),
+    env = dict(env, **{sandbox.EVENTS_ENV: str(events), preprocessors.DEADLINE_ENV: str(time.time() + limits.timeout),
                        preprocessors.CELL_TIMES_ENV: str(work / "cell_times.tsv")})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
@@ -245,49 +272,50 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
             categories = Path(data).with_name("task3_categories.csv")  # the notebook reads it next to the data
             if categories.exists():
                 read_only[categories] = SANDBOX_DATA_DIR / categories.name
-        env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, caps, read_only,
+        env[sandbox.CONFIG_ENV] = str(sandbox.write_config(work / "sandbox.json", kernel_env, limits.caps, read_only,
                                                            ipc_parent))
     else:
         env.update(kernel_env)
-    extra = [f"--Execute.timeout={cell_timeout}"]
-    phases = result["phases"] = {"copy": time.perf_counter() - started}
+    extra = [f"--Execute.timeout={limits.cell_timeout}"]
+    phases = result.phases
+    phases["copy"] = time.perf_counter() - started
     try:
         # the deadline stops the cells in time (points kept); this hard limit is the backstop
         rc = run_nbgrader(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work, env,
-                          timeout + 120, log)
+                          limits.timeout + 120, log)
     finally:  # the IPC folders hold sockets and the signing key: never left behind
         shutil.rmtree(ipc_parent, ignore_errors=True)
     phases["autograde"] = time.perf_counter() - started - sum(phases.values())
-    result["cell_seconds"] = read_cell_times(work / "cell_times.tsv")
+    result.cell_seconds = read_cell_times(work / "cell_times.tsv")
     ended = sandbox.events(events)
     graded_nb = None
     if rc == 0:
         try:
             graded_nb = nbformat.reads(outbox.read_regular(kernel_dir / f"{ASSIGNMENT}.ipynb",
-                                                           max_file_bytes + GRADED_EXTRA_BYTES).decode(),
+                                                           limits.max_file_bytes + GRADED_EXTRA_BYTES).decode(),
                                        as_version=4)
         except Exception as exc:  # not written, a link, too big or not a notebook
             notes.append(f"проверенный ноутбук не прочитан: {str(exc)[:200]}")
     if rc is None:
-        result.update(status="timeout", reason=f"проверка дольше {timeout} с, процесс остановлен")
+        result.status, result.reason = "timeout", f"проверка дольше {limits.timeout} с, процесс остановлен"
     elif rc != 0 or graded_nb is None:
         lines = log.read_text(errors="replace").splitlines()
         raised = [ln.strip() for ln in lines if re.match(r"\s*[\w.]*(Error|Exception)\b.*", ln)]
-        result.update(status="failed", reason=(raised[-1] if raised else f"nbgrader rc={rc}")[:300])
+        result.status, result.reason = "failed", (raised[-1] if raised else f"nbgrader rc={rc}")[:300]
     else:
-        result["graded"] = True
+        result.graded = True
         nb = graded_nb
         enames = [o.get("ename") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.get("output_type") == "error"]
         if ended:  # memory, timeout, a cell that ignored the interrupt: the first end counts
-            result.update(status=ended[0]["status"], reason=ended[0]["reason"] + "; баллы — за ячейки до этого")
+            result.status, result.reason = ended[0]["status"], ended[0]["reason"] + "; баллы — за ячейки до этого"
         elif "KernelDied" in enames:
             cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
                 o.get("ename") == "KernelDied" for o in c.get("outputs", [])))
-            result.update(status="crashed", reason=f"ядро упало в ячейке {cell}; баллы — за ячейки до неё")
+            result.status, result.reason = "crashed", f"ядро упало в ячейке {cell}; баллы — за ячейки до неё"
         elif "CellTimeoutError" in enames:
-            result.update(status="cell_timeout", reason=f"ячейка дольше {cell_timeout} с прервана")
-        f1 = dict(points=result["f1"]["points"], message=f1_message(result["f1"]))
+            result.status, result.reason = "cell_timeout", f"ячейка дольше {limits.cell_timeout} с прервана"
+        f1 = dict(points=result.f1["points"], message=f1_message(result.f1))
         try:
             submitted_nb = nc.read(sub / f"{ASSIGNMENT}.ipynb")
         except Exception:  # nbgrader graded a fixed-up copy; scan that one
@@ -295,17 +323,17 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
         judge_started = time.perf_counter()
         decided = {}
         if judged:
-            result["review"], decided = judge.judge_into_gradebook(
+            result.review, decided = judge.judge_into_gradebook(
                 work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, records, seed, f1=f1)
             if (records / "notes.txt").exists():
-                result["review"] += (records / "notes.txt").read_text(errors="replace").splitlines()[:20]
-        result["judge_seconds"] = round(time.perf_counter() - judge_started, 1)
+                result.review += (records / "notes.txt").read_text(errors="replace").splitlines()[:20]
+        result.judge_seconds = round(time.perf_counter() - judge_started, 1)
         phases["judge"] = time.perf_counter() - judge_started
         leaving = feedback_notebook(nb, source_nb, decided, f1 if judged else None)
         # what the kernel left in its folder is set aside (deleted with `work`); the graded notebook
         # comes back alone, and the feedback is made from it alone
         os.rename(work / "autograded", work / "kernel_left")
-        result["kernel_dir"] = work / "kernel_left" / student / ASSIGNMENT
+        result.kernel_dir = work / "kernel_left" / student / ASSIGNMENT
         kernel_dir.mkdir(parents=True)
         nbformat.write(leaving, str(kernel_dir / f"{ASSIGNMENT}.ipynb"))
         feedback_started = time.perf_counter()
@@ -314,8 +342,8 @@ def grade_one(student, submission_dir, template, main_db, work, env, timeout, ce
         phases["feedback"] = time.perf_counter() - feedback_started
         if rc != 0:
             notes.append("отзыв не создан")
-    result["reason"] = "; ".join(filter(None, [result["reason"], *notes]))
-    result["seconds"] = round(time.perf_counter() - started, 1)
+    result.reason = "; ".join(filter(None, [result.reason, *notes]))
+    result.seconds = round(time.perf_counter() - started, 1)
     return result
 
 
@@ -391,10 +419,10 @@ def f1_message(f1):
 
 def merge(result, main_db, gradebooks=None):
     """Copy the worker's auto scores and comments for its student into the main gradebook; the F1
-    cell gets the grader's points (result['f1']). `gradebooks`: the worker's and the main Gradebook,
+    cell gets the grader's points (result.f1). `gradebooks`: the worker's and the main Gradebook,
     already open (coursekit.shards merges all students of a shard with one opening of each)."""
     from nbgrader.api import Gradebook, MissingEntry
-    student, work = result["student"], result["work"]
+    student, work = result.student, result.work
     if gradebooks is None:
         with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as wgb, Gradebook(f"sqlite:///{main_db}") as gb:
             return merge(result, main_db, (wgb, gb))
@@ -416,12 +444,12 @@ def merge(result, main_db, gradebooks=None):
             sub.timestamp = timestamp
         for grade in gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).grades:
             wgrade = next((g for g in wsub.grades if g.name == grade.name), None) if wsub else None
-            if result["graded"] and result["status"] in KEPT and wgrade is not None:
+            if result.graded and result.status in KEPT and wgrade is not None:
                 grade.auto_score, grade.needs_manual_grade = wgrade.auto_score, wgrade.needs_manual_grade
             elif grade.cell.cell_type == "code":  # nbgrader gave up: autograded cells get 0
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
-            if grade.name == F1_CELL and "f1" in result and result["graded"] and result["status"] in KEPT:
-                grade.auto_score, grade.needs_manual_grade = result["f1"]["points"], False
+            if grade.name == F1_CELL and result.f1 is not None and result.graded and result.status in KEPT:
+                grade.auto_score, grade.needs_manual_grade = result.f1["points"], False
             cells[grade.name] = grade.manual_score if grade.manual_score is not None else grade.auto_score
         if wsub is not None:
             for comment in gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).comments:
@@ -437,14 +465,14 @@ def copy_back(result, course):
     (nothing the kernel wrote: grade_one left the notebook alone in the worker's autograded/);
     course.feedback/<student>/: the feedback HTML only. Files are read without following links;
     returns notes on what was refused."""
-    student, work = result["student"], result["work"]
+    student, work = result.student, result.work
     graded = work / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     html = work / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
     for dest in (course.autograded / student, course.feedback / student):
         if dest.exists():
             shutil.rmtree(dest)
     notes = []
-    if result["graded"]:
+    if result.graded:
         shutil.copytree(work / "submitted" / student, course.autograded / student, symlinks=True)
         dest = course.autograded / student / ASSIGNMENT
         try:
@@ -459,6 +487,19 @@ def copy_back(result, course):
         except outbox.Refused as exc:
             notes.append(f"отзыв не скопирован: {exc}")
     return notes
+
+
+def score_columns(row, cells, scores):
+    """`row` with the score columns of grades.csv added: per part, per grade cell, auto_total, total,
+    needs_manual, from the gradebook's `scores` {grade_id: points or None} and the source's `cells`."""
+    for part in sorted({c["part"] for c in cells}, key=str):
+        row[f"part{part}"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["part"] == part), 4)
+    for c in cells:
+        row[c["grade_id"]] = "" if scores.get(c["grade_id"]) is None else scores[c["grade_id"]]
+    row["auto_total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["auto"]), 4)
+    row["total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells), 4)
+    row["needs_manual"] = sum(1 for c in cells if not c["auto"] and scores.get(c["grade_id"]) is None)
+    return row
 
 
 def csv_safe(value):
@@ -496,6 +537,7 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
     env = venv_env(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     for key in ("TASK3_DATA", "TASK3_GRADER_DATA", "TASK3_ANSWER_KEY", sandbox.CONFIG_ENV):
         env.pop(key, None)
+    limits = Limits(timeout, cell_timeout, caps, max_file_bytes)
     src_nb = nc.read(Path(source_dir) / f"{ASSIGNMENT}.ipynb")
     cells = nc.grade_cells(src_nb)
     rows, started = [], time.perf_counter()
@@ -514,40 +556,31 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
         def job(slot, student):
             work = tmp / "work" / str(slot)  # not the login: it may be anything
             work.mkdir(parents=True)
-            result = dict(student=student, work=work, kernel_dir=None, status="refused",
-                          reason=refuse_login(student), graded=False, seconds=0.0)
+            result = Graded(student, work, status="refused", reason=refuse_login(student))
             try:
-                if not result["reason"]:
+                if not result.reason:
                     with lock:  # a consistent snapshot of the main gradebook
                         db_copy = tmp / f"{slot}.db"
                         shutil.copy(main_db, db_copy)
-                    result = grade_one(student, submitted / student / ASSIGNMENT, tmp / "template", db_copy,
-                                       work, env, timeout, cell_timeout, kernel_env, caps, use_sandbox, kernel_data,
-                                       max_file_bytes, answer_key, judged)
+                    result = grade_one(student, submitted / student / ASSIGNMENT, template=tmp / "template",
+                                       main_db=db_copy, work=work, env=env, limits=limits, kernel_env=kernel_env,
+                                       use_sandbox=use_sandbox, data=kernel_data, answer_key=answer_key, judged=judged)
                 scores = {}
                 with lock:
-                    if result["status"] != "refused":
+                    if result.status != "refused":
                         scores = merge(result, main_db)
                         if copy_results:
                             refused = copy_back(result, course)
-                            result["reason"] = "; ".join(filter(None, [result["reason"], *refused]))
+                            result.reason = "; ".join(filter(None, [result.reason, *refused]))
             except Exception as exc:  # one submission never stops the batch
-                result.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300], graded=False)
+                result.status, result.reason, result.graded = "error", f"{type(exc).__name__}: {exc}"[:300], False
                 scores = {}
             if not os.environ.get("TASK3_KEEP_WORK"):  # what the kernel wrote may be big: gone now
                 shutil.rmtree(work, ignore_errors=True)
-            row = dict(student=student)
-            for part in sorted({c["part"] for c in cells}, key=str):
-                row[f"part{part}"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells
-                                               if c["part"] == part), 4)
-            for c in cells:
-                row[c["grade_id"]] = "" if scores.get(c["grade_id"]) is None else scores[c["grade_id"]]
-            row["auto_total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["auto"]), 4)
-            row["total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells), 4)
-            row["needs_manual"] = sum(1 for c in cells if not c["auto"] and scores.get(c["grade_id"]) is None)
-            f1 = result.get("f1") or dict(f1_weighted="", reason="", notes=[])
-            row.update(status=result["status"], reason=result["reason"], seconds=result["seconds"],
-                       review="; ".join(result.get("review", [])), test_f1_weighted=f1["f1_weighted"],
+            row = score_columns(dict(student=student), cells, scores)
+            f1 = result.f1 or dict(f1_weighted="", reason="", notes=[])
+            row.update(status=result.status, reason=result.reason, seconds=result.seconds,
+                       review="; ".join(result.review), test_f1_weighted=f1["f1_weighted"],
                        f1_notes="; ".join(filter(None, [f1["reason"], *f1["notes"]])))
             job.results[student] = result
             if verbose:

@@ -249,18 +249,6 @@ def check(dirs, course):
     return done, problems, n
 
 
-def score_columns(row, cells, scores):
-    """The score columns of grades.csv from the gradebook's scores (as grade_all computes them)."""
-    for part in sorted({c["part"] for c in cells}, key=str):
-        row[f"part{part}"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["part"] == part), 4)
-    for c in cells:
-        row[c["grade_id"]] = "" if scores.get(c["grade_id"]) is None else scores[c["grade_id"]]
-    row["auto_total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells if c["auto"]), 4)
-    row["total"] = round(sum(scores.get(c["grade_id"]) or 0 for c in cells), 4)
-    row["needs_manual"] = sum(1 for c in cells if not c["auto"] and scores.get(c["grade_id"]) is None)
-    return row
-
-
 def copy_tree(src, dest):
     """dest replaced by src's regular files (links, devices, FIFOs refused: never followed)."""
     from coursekit.grading import copy_submission
@@ -294,9 +282,9 @@ def merge_shards(dirs, course, *, source_dir=SOURCE_DIR, verbose=True):
                     for login in m["logins"]:
                         row = dict(shard_rows[login])
                         if login in in_gradebook:  # refused or failed before its merge: in no gradebook
-                            result = dict(student=login, work=d, graded=row["status"] in grading.KEPT,
-                                          status=row["status"])
-                            row = score_columns(row, cells, grading.merge(result, course.gradebook, (gb, main)))
+                            result = grading.Graded(login, d, graded=row["status"] in grading.KEPT,
+                                                    status=row["status"])
+                            row = grading.score_columns(row, cells, grading.merge(result, course.gradebook, (gb, main)))
                             for kind in ("autograded", "feedback"):
                                 copy_tree(d / kind / login, getattr(course, kind) / login)
                         rows.append(row)

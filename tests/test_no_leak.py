@@ -43,11 +43,10 @@ def test_kernel_environment_has_no_answer_key(tmp_path, monkeypatch):
     monkeypatch.setenv("TASK3_GRADER_DATA", str(ANSWER_KEY))
     seen = {}
 
-    def fake_grade_one(student, submission_dir, template, main_db, work, env, timeout, cell_timeout,
-                       kernel_env, *args):
+    def fake_grade_one(student, submission_dir, *, work, env, kernel_env, **kw):
         seen.update(env)
         seen.update({f"kernel:{k}": str(v) for k, v in kernel_env.items()})
-        return dict(student=student, work=Path(work), status="failed", reason="fake", seconds=0.0, graded=False)
+        return grading.Graded(student, Path(work), status="failed", reason="fake")
 
     monkeypatch.setattr(grading, "prepare", lambda *a, **k: None)
     monkeypatch.setattr(grading, "grade_one", fake_grade_one)
@@ -89,8 +88,8 @@ def test_sandbox_mounts_data_and_categories_only(tmp_path, monkeypatch):
     for name in ("task3_bert.ipynb", "tests.py"):
         (template / "solutions" / "task3_bert" / name).write_bytes((SOURCE_DIR / name).read_bytes())
     with pytest.raises(Stop):
-        grading.grade_one("s1", submission, template, tmp_path / "gb.db", tmp_path / "work", {}, 60, 30,
-                          data=DATA_FILE, answer_key=ANSWER_KEY)
+        grading.grade_one("s1", submission, template=template, main_db=tmp_path / "gb.db", work=tmp_path / "work",
+                          env={}, limits=grading.Limits(60, 30), data=DATA_FILE, answer_key=ANSWER_KEY)
     inside = {v: k for k, v in seen.items()}
     assert inside[str(grading.SANDBOX_DATA_DIR / DATA_FILE.name)] == str(DATA_FILE)
     assert inside[str(grading.SANDBOX_DATA_DIR / categories.name)] == str(categories)

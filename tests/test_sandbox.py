@@ -249,12 +249,12 @@ def batch(tmp_path_factory):
     results = grade_all.last_results
     reports = {}
     for login, result in results.items():
-        report = Path(result["kernel_dir"] or "/nonexistent") / "report.json"
+        report = Path(result.kernel_dir or "/nonexistent") / "report.json"
         reports[login] = json.loads(report.read_text()) if report.exists() else None
     print({r["student"]: r["seconds"] for r in rows})
     yield dict(rows={r["student"]: r for r in rows}, cases=cases, reports=reports, paths=paths, hashes=hashes,
                before=before, submitted=submitted, tmp=tmp, results=results, seconds=time.time() - started)
-    work = {Path(r["work"]).parent.parent for r in results.values()}
+    work = {Path(r.work).parent.parent for r in results.values()}
     for w in work:
         if w.name.startswith("task3_grading_keep_"):
             shutil.rmtree(w, ignore_errors=True)
@@ -346,7 +346,7 @@ def test_nothing_but_the_graded_notebook_and_feedback_leaves(batch):
         assert (course.autograded / login / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists(), login
         assert (course.feedback / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists(), login
     for result in batch["results"].values():  # the IPC folders (sockets, signing key) are gone
-        assert not (Path(result["work"]) / "ipc").exists(), result["student"]
+        assert not (Path(result.work) / "ipc").exists(), result.student
     assert Path(batch["paths"]["labels"]).read_text().splitlines()[1] == secret
 
 
@@ -373,7 +373,7 @@ def test_caps_without_holes(batch):
     assert reports["dev_fill"]["dev"] != "done", reports["dev_fill"]  # /dev is read-only
     assert "на диске" in rows["ipc_fill"]["reason"], rows["ipc_fill"]  # the IPC folder is measured
     assert reports["log_fill"]["fill"] == "done"  # into a pipe the grader drains ...
-    log = Path(batch["results"]["log_fill"]["work"]) / "grading.log"
+    log = Path(batch["results"]["log_fill"].work) / "grading.log"
     assert log.stat().st_size < 4 * MiB, log.stat().st_size  # ... and keeps 64 KiB of
     assert "не разобрана" in rows["huge_cell"]["review"], rows["huge_cell"]
 
@@ -415,7 +415,7 @@ def test_submission_deadline_keeps_earned_points(tmp_path):
 @pytest.mark.slow
 def test_no_process_of_the_run_is_left(batch):
     time.sleep(1)
-    ours = {str(batch["tmp"])} | {str(Path(r["work"]).parent.parent) for r in batch["results"].values()}
+    ours = {str(batch["tmp"])} | {str(Path(r.work).parent.parent) for r in batch["results"].values()}
     left = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
@@ -434,7 +434,7 @@ def test_symlinks_devices_fifos_and_big_files_are_refused(batch):
 
 @pytest.mark.slow
 def test_feedback_stays_small_whatever_is_displayed(batch):
-    nb_path = Path(batch["results"]["huge_display"]["kernel_dir"]) / f"{ASSIGNMENT}.ipynb"
+    nb_path = Path(batch["results"]["huge_display"].kernel_dir) / f"{ASSIGNMENT}.ipynb"
     assert nb_path.stat().st_size < 500_000, nb_path.stat().st_size
 
 
