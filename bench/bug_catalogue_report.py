@@ -32,7 +32,7 @@ def live_and_replay(checks, check, args, probe):
     """(live verdict, the grader's replay verdict), each (passed, message), and seconds of the live run."""
     import contextlib
     import io
-    os.environ[checks.PROBE_DIR_ENV], os.environ[checks.PROBE_SEED_ENV] = str(probe), str(PROBE_SEED)
+    os.environ[checks._PROBE_DIR_ENV], os.environ[checks._PROBE_SEED_ENV] = str(probe), str(PROBE_SEED)
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -41,7 +41,7 @@ def live_and_replay(checks, check, args, probe):
     except AssertionError as e:
         live = (False, str(e))
     finally:
-        del os.environ[checks.PROBE_DIR_ENV], os.environ[checks.PROBE_SEED_ENV]
+        del os.environ[checks._PROBE_DIR_ENV], os.environ[checks._PROBE_SEED_ENV]
     seconds = time.perf_counter() - start
     return live, checks.judge(check, str(probe / f'{check}.npz'), PROBE_SEED), seconds
 

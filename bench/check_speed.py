@@ -80,7 +80,7 @@ def main():
 
     probe_dir = tempfile.mkdtemp(prefix='check_speed_probes_')
     recorded, judged = {}, {}
-    os.environ[checks.PROBE_DIR_ENV], os.environ[checks.PROBE_SEED_ENV] = probe_dir, '1'
+    os.environ[checks._PROBE_DIR_ENV], os.environ[checks._PROBE_SEED_ENV] = probe_dir, '1'
     for name in objects:
         t = time.perf_counter()
         getattr(checks, name)(*objects[name])
@@ -89,7 +89,7 @@ def main():
         passed, message = checks.judge(name, os.path.join(probe_dir, f'{name}.npz'), 1)
         judged[name] = time.perf_counter() - t
         assert passed, message
-    del os.environ[checks.PROBE_DIR_ENV]
+    del os.environ[checks._PROBE_DIR_ENV]
 
     print()
     print(f'{"проверка":<26}{"дома, с":>10}{"запись, с":>11}{"повтор, с":>11}{"запись, КБ":>12}')

@@ -31,7 +31,7 @@ from coursekit import notebook_cells as nc
 
 CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
 CALL_RE = re.compile(r"^\s*tests\.(test_\w+)\(", re.M)
-RECORD_LIMIT = 256 << 20  # bytes of one record (= tests.TRANSCRIPT_LIMIT)
+RECORD_LIMIT = 256 << 20  # bytes of one record (= tests._TRANSCRIPT_LIMIT)
 JUDGE_MEMORY = 4 << 30  # bytes of address space for the replaying process
 
 

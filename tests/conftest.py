@@ -27,8 +27,8 @@ def recording(monkeypatch, tmp_path, checks):
     """Checks called in the test record their transcript, as in the kernel at grading;
     `recording(name)` then judges it as the grader does: (passed, message)."""
     probe = tmp_path / 'probes'
-    monkeypatch.setenv(checks.PROBE_DIR_ENV, str(probe))
-    monkeypatch.setenv(checks.PROBE_SEED_ENV, str(PROBE_SEED))
+    monkeypatch.setenv(checks._PROBE_DIR_ENV, str(probe))
+    monkeypatch.setenv(checks._PROBE_SEED_ENV, str(PROBE_SEED))
     return lambda name: checks.judge(name, str(probe / f'{name}.npz'), PROBE_SEED)
 
 

@@ -26,13 +26,13 @@ def reference():
 
 
 def record(checks, name, args, probe, monkeypatch, seed=PROBE_SEED):
-    monkeypatch.setenv(checks.PROBE_DIR_ENV, str(probe))
-    monkeypatch.setenv(checks.PROBE_SEED_ENV, str(seed))
+    monkeypatch.setenv(checks._PROBE_DIR_ENV, str(probe))
+    monkeypatch.setenv(checks._PROBE_SEED_ENV, str(seed))
     try:
         getattr(checks, name)(*args)
     except AssertionError:
         pass
-    monkeypatch.delenv(checks.PROBE_DIR_ENV)
+    monkeypatch.delenv(checks._PROBE_DIR_ENV)
     return probe / f'{name}.npz'
 
 

@@ -10,6 +10,10 @@
 - слои внутри ваших модулей ищутся по роли (типу и размерам), а не по именам атрибутов;
 - всё считается на CPU на маленьких размерах, с фиксированным seed; состояние генераторов
   случайных чисел вашего ноутбука восстанавливается после проверки.
+
+В конце файла, за чертой «Ниже — механизм записи и воспроизведения проверок», — то, что нужно
+только автопроверке (запись хода проверки в ядре и её воспроизведение у проверяющего, judge);
+для решения задания его читать не нужно.
 """
 import contextlib
 import copy
@@ -43,6 +47,8 @@ __all__ = [
     'test_finetune_trainer', 'test_min_len', 'report_f1', 'check_predictions',
 ]
 
+__test__ = False  # pytest: этот файл — не набор тестов
+
 SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
 NUM_SPECIAL = len(SPECIAL_TOKENS)
 ATOL = 1e-5          # допуск для одного слоя во float32
@@ -52,6 +58,12 @@ INIT_STD_RATIO = 0.8796  # std усечённого в [-2σ, 2σ] нормал�
 # Маленькие размеры: все проверки вместе укладываются в несколько секунд на CPU.
 H, HEADS, V, L, N_LAYERS = 32, 4, 101, 24, 2
 I_SIZE = 4 * H
+
+MASK_PROB = 0.15
+# Полный балл за качество — при F1 на тесте не ниже этого порога. Балл считает проверяющая
+# система (метки теста есть только у неё); здесь порог нужен лишь для подсказки.
+F1_FULL_MARKS = 0.7
+PREDICTIONS_MAX_MB = 50
 
 
 class CheckError(AssertionError):
@@ -112,609 +124,20 @@ def _single_thread():
         torch.set_num_threads(threads)
 
 
-# ----------------------------------------------------------------------------------------------
-# Запись и воспроизведение проверки (нужно автопроверке; дома ничего не меняет)
-#
-# Дома проверка вызывает ваш код и сравнивает результат с эталоном в одном процессе. При
-# автопроверке (задана переменная TASK3_PROBE_DIR) та же проверка в вашем ядре ещё и записывает
-# всё, что вернул ваш код, и как изменились переданные ему объекты (JSON и массивы numpy, без
-# pickle). Балл ставит воспроизведение в процессе проверяющего: тот же код проверки получает
-# записанные ответы вместо вызовов вашего кода, а эталоны и сравнения считает сам. Подделать
-# запись так, чтобы она прошла сравнение с эталоном, не проще, чем написать компонент.
-# ----------------------------------------------------------------------------------------------
-
-PROBE_DIR_ENV, PROBE_SEED_ENV = 'TASK3_PROBE_DIR', 'TASK3_PROBE_SEED'
-TRANSCRIPT_LIMIT = 256 << 20   # байт: и размер записи, и сумма распакованных массивов
-_INLINE = 64                   # массивы не больше этого — прямо в JSON
-_DTYPES = {str(d).replace('torch.', ''): d for d in (
-    torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
-    torch.int8, torch.uint8, torch.bool)}
-_SESSION = None  # сеанс текущей проверки (_Session)
-
-
-def _digest(t):
-    """Отпечаток содержимого тензора (None для None)."""
-    if t is None:
-        return None
-    flat = t.detach().cpu().contiguous().reshape(-1)
-    if flat.dtype == torch.bool:
-        flat = flat.to(torch.uint8)
-    return hashlib.blake2b(flat.view(torch.uint8).numpy(), digest_size=16).digest()
-
-
-class _ReplayError(Exception):
-    """Запись не согласуется с ходом проверки (подделка, повреждение или ошибка записи)."""
-
-
-def _plain(value, depth=0):
-    """Простое значение атрибута модуля: число, строка, None или кортеж/список таких."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return not isinstance(value, str) or len(value) <= 200
-    if isinstance(value, (tuple, list)) and depth == 0 and len(value) <= 64:
-        return all(_plain(v, 1) for v in value)
-    return False
-
-
-def _plain_attrs(module):
-    return {k: v for k, v in vars(module).items() if not k.startswith('_') and k.isidentifier() and _plain(v)}
-
-
-def _torch_base(cls, root):
-    """Ближайший класс torch (подкласс root) в MRO: его и восстанавливает воспроизведение."""
-    return next(c for c in cls.__mro__ if issubclass(c, root) and c.__module__.split('.')[0] == 'torch')
-
-
-def _torch_class(path, root):
-    """Класс torch по имени 'модуль:имя' из записи; ничего, кроме torch.*, не импортируется."""
-    module_name, _, qualname = str(path).partition(':')
-    if module_name.split('.')[0] != 'torch' or not module_name.replace('.', '').replace('_', '').isalnum():
-        raise _ReplayError(f'недопустимый класс в записи: {path}')
-    obj = sys.modules.get(module_name) or __import__(module_name, fromlist=['_'])
-    for part in qualname.split('.'):
-        obj = getattr(obj, part, None)
-    if not (inspect.isclass(obj) and issubclass(obj, root)):
-        raise _ReplayError(f'недопустимый класс в записи: {path}')
-    return obj
-
-
-def _stateful(x):
-    return isinstance(x, (torch.Tensor, nn.Module, torch.optim.Optimizer)) or hasattr(type(x), '_export_state')
-
-
-def _collect(values, out, depth=0):
-    """Объекты с состоянием среди аргументов вызова (в списках и кортежах — на три уровня)."""
-    for v in values:
-        if _stateful(v):
-            out.append(v)
-        elif isinstance(v, (list, tuple)) and depth < 3:
-            _collect(v, out, depth + 1)
-        elif isinstance(v, dict) and depth < 3:
-            _collect(list(v.values()), out, depth + 1)
-    return out
-
-
-class _RestoredModule(nn.Module):
-    """Модуль студента при воспроизведении: структура и веса из записи, forward — только из записи."""
-
-    def forward(self, *args, **kwargs):
-        raise _ReplayError(f'модуль {type(self).__name__} вызван не через запись')
-
-    def __getattr__(self, name):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name.startswith('__'):
-                raise
-            return _CallableHandle(f'{type(self).__name__}.{name}', owner=self)
-
-
-class _Handle:
-    """Объект студента при воспроизведении (функция, датасет, токенизатор...): только имя."""
-
-    def __init__(self, name, owner=None):
-        self._name, self.__self__ = name, owner
-
-    def __getattr__(self, name):
-        if name.startswith('__') and name not in ('__getitem__', '__len__'):
-            raise AttributeError(name)
-        return _CallableHandle(f'{self._name}.{name}', owner=self)
-
-    def __repr__(self):
-        return self._name
-
-
-class _CallableHandle(_Handle):
-    def __call__(self, *args, **kwargs):
-        raise _ReplayError(f'{self._name} вызван не через запись')
-
-
-class _Session:
-    """Одна проверка: 'live' (дома), 'record' (ядро при автопроверке) или 'replay' (проверяющий)."""
-
-    def __init__(self, mode, check, seed_offset=0, data=None, npz=None):
-        self.mode, self.check, self.seed_offset = mode, check, seed_offset
-        self.student_rng = None  # состояние генератора torch для кода студента (_call)
-        self.depth = 0        # вложенные _call выполняются без записи
-        self.refs, self.objects = {}, []   # id(объекта) <-> номер, одинаково при записи и воспроизведении
-        self.tracked = {}     # номер -> подпись состояния (запись)
-        self.calls, self.size, self.arrays, self.broken = [], 0, {}, None
-        self.data, self.npz, self.pos, self.classes = data, npz, 0, {}
-
-    # --- общие для записи и воспроизведения ---
-    def add(self, obj):
-        self.refs[id(obj)] = len(self.objects)
-        self.objects.append(obj)
-        return len(self.objects) - 1
-
-    def watch(self, fn, args, kwargs):
-        """Объекты проверки, переданные коду студента, получают номер (их состояние пишется после вызова)."""
-        for obj in _collect([fn, getattr(fn, '__self__', None), *args, *kwargs.values()], []):
-            if id(obj) not in self.refs:
-                self.walk(obj)
-
-    def walk(self, obj):
-        """Номер объекту и (для модуля) всем его тензорам и подмодулям — в порядке module_state."""
-        if id(obj) in self.refs:
-            return
-        ref = self.add(obj)
-        if isinstance(obj, nn.Module):
-            for t in list(obj._parameters.values()) + list(obj._buffers.values()):
-                if t is not None:
-                    self.walk(t)
-            for child in obj._modules.values():
-                if child is not None:
-                    self.walk(child)
-        if self.mode == 'record':
-            self.tracked[ref] = self.signature(obj)
-
-    # --- запись ---
-    def grow(self, n):
-        self.size += n
-        if self.size > TRANSCRIPT_LIMIT:
-            raise _ReplayError('запись проверки больше допустимого размера')
-
-    def array(self, a):
-        a = np.array(a, copy=True, order='C')  # копия: тензор студента может потом измениться на месте
-        if a.dtype.kind not in 'biuf':
-            raise _ReplayError(f'массив типа {a.dtype} не записывается')
-        self.grow(a.nbytes + 16)
-        if a.size <= _INLINE:
-            return dict(dtype=a.dtype.str, shape=list(a.shape), data=a.ravel().tolist())
-        key = f'a{len(self.arrays)}'
-        self.arrays[key] = a
-        return dict(dtype=a.dtype.str, shape=list(a.shape), key=key)
-
-    def enc(self, x, depth=0):
-        if depth > 30:
-            raise _ReplayError('слишком глубокая вложенность')
-        if x is None or isinstance(x, (bool, float)):
-            return x
-        if isinstance(x, str):
-            self.grow(len(x))
-            return x
-        if isinstance(x, int):
-            return x if abs(x) < 2 ** 53 else {'bigint': str(x)}
-        if isinstance(x, (list, tuple)):
-            self.grow(8 * len(x))
-            return {type(x).__name__ if type(x) in (list, tuple) else 'tuple': [self.enc(v, depth + 1) for v in x]}
-        if isinstance(x, dict):
-            self.grow(8 * len(x))
-            return {'dict': [[self.enc(k, depth + 1), self.enc(v, depth + 1)] for k, v in x.items()]}
-        if isinstance(x, np.generic):
-            return {'npscalar': self.array(np.asarray(x))}
-        if isinstance(x, np.ndarray) and x.dtype.kind in 'biuf':
-            return {'ndarray': self.array(x)}
-        if isinstance(x, torch.dtype):
-            return {'torch_dtype': str(x)}
-        if isinstance(x, torch.device):
-            return {'device': str(x)}
-        if id(x) in self.refs:
-            return {'ref': self.refs[id(x)]}
-        if isinstance(x, torch.Tensor):
-            ref = self.add(x)
-            return dict(tensor=ref, **self.tensor_state(x))
-        if isinstance(x, nn.Module):
-            ref = self.add(x)
-            state = dict(module=ref, **self.module_state(x))
-            self.tracked[ref] = self.signature(x)
-            return state
-        if isinstance(x, torch.optim.Optimizer):
-            ref = self.add(x)
-            base = _torch_base(type(x), torch.optim.Optimizer)
-            state = dict(optimizer=ref, name=type(x).__name__, base=f'{base.__module__}:{base.__qualname__}',
-                         groups=self.groups(x))
-            self.tracked[ref] = self.signature(x)
-            return state
-        ref = self.add(x)
-        return dict(handle=ref, type=type(x).__name__, name=str(getattr(x, '__name__', type(x).__name__)),
-                    isclass=inspect.isclass(x), callable=callable(x))
-
-    def tensor_state(self, t):
-        value = t.detach().cpu()
-        if value.dtype == torch.bfloat16:
-            value = value.float()
-        state = dict(dtype=str(t.dtype).replace('torch.', ''), param=isinstance(t, nn.Parameter),
-                     rg=bool(t.requires_grad), value=self.array(value.numpy()))
-        grad = t.grad if t.is_leaf else None
-        if grad is not None:
-            state['grad'] = self.array(grad.detach().cpu().float().numpy())
-        return state
-
-    def module_state(self, m):
-        base = _torch_base(type(m), nn.Module)
-        state = dict(name=type(m).__name__, base=f'{base.__module__}:{base.__qualname__}',
-                     attrs=self.enc(_plain_attrs(m)), params=[], buffers=[], children=[])
-        for name, p in m._parameters.items():
-            state['params'].append([name, None if p is None else self.owned(p)])
-        for name, b in m._buffers.items():
-            state['buffers'].append([name, None if b is None else self.owned(b), name not in m._non_persistent_buffers_set])
-        for name, child in m._modules.items():
-            state['children'].append([name, None if child is None else self.enc(child)])
-        return state
-
-    def owned(self, t):
-        """Тензор модуля: его изменения отслеживаются после каждого вызова."""
-        state = self.enc(t)
-        self.tracked[self.refs[id(t)]] = self.signature(t)
-        return state
-
-    def groups(self, opt):
-        return [dict(params=[self.enc(p) for p in g['params']],
-                     hp=self.enc({k: v for k, v in g.items() if k != 'params'})) for g in opt.param_groups]
-
-    @staticmethod
-    def signature(obj):
-        """Что о состоянии объекта нужно, чтобы заметить его изменение: для тензора — его байты
-        (запись через .data не меняет счётчик версий), а не только адрес и счётчик."""
-        sig = []
-        if isinstance(obj, torch.Tensor):
-            grad = obj.grad if obj.is_leaf else None
-            sig.append((obj.data_ptr(), tuple(obj.shape), obj.dtype, obj.requires_grad, id(grad),
-                        _digest(obj), _digest(grad)))
-        if isinstance(obj, nn.Module):
-            sig.append(([(k, id(v)) for k, v in obj._parameters.items()], [(k, id(v)) for k, v in obj._buffers.items()],
-                        [(k, id(v)) for k, v in obj._modules.items()], _plain_attrs(obj)))
-        if isinstance(obj, torch.optim.Optimizer):
-            sig.append([([id(p) for p in g['params']],
-                         [(k, float(v) if isinstance(v, torch.Tensor) and v.numel() == 1 else v)
-                          for k, v in g.items() if k != 'params']) for g in obj.param_groups])
-        if hasattr(type(obj), '_export_state'):
-            sig.append(obj._signature())
-        return sig
-
-    def refresh(self):
-        """Перед вызовом кода студента: изменения, сделанные самой проверкой, не записываются
-        (при воспроизведении проверка сделает их сама)."""
-        for ref in self.tracked:
-            self.tracked[ref] = self.signature(self.objects[ref])
-
-    def changes(self):
-        """Что код студента изменил в отслеживаемых объектах за вызов."""
-        out = []
-        for ref in list(self.tracked):
-            obj = self.objects[ref]
-            sig = self.signature(obj)
-            if sig == self.tracked[ref]:
-                continue
-            update = {'update': ref}
-            if isinstance(obj, torch.Tensor):
-                update['tensor'] = self.tensor_state(obj)
-            if isinstance(obj, nn.Module):
-                update['module'] = self.module_state(obj)
-            if isinstance(obj, torch.optim.Optimizer):
-                update['groups'] = self.groups(obj)
-            if hasattr(type(obj), '_export_state'):
-                update['spy'] = self.enc(obj._export_state())
-            out.append(update)
-            self.tracked[ref] = self.signature(obj)
-        return out
-
-    def record(self, what, result=None, error=None):
-        if self.broken:
-            return
-        try:
-            entry = {'what': what, 'result': None if error else self.enc(result), 'state': self.changes()}
-            if error:
-                entry['error'] = error
-            self.calls.append(entry)
-        except Exception as exc:  # запись не удалась: при автопроверке это провал, дома не мешает
-            self.broken = f'запись не удалась: {type(exc).__name__}: {exc}'
-
-    def save(self, error, args, kwargs):
-        import json
-        try:
-            os.makedirs(os.environ[PROBE_DIR_ENV], exist_ok=True)
-            header = dict(version=1, check=self.check, seed_offset=self.seed_offset, calls=self.calls,
-                          end=dict(ok=error is None and not self.broken,
-                                   message=str(self.broken or error or '')[:4000]))
-            header['args'], header['kwargs'] = args, kwargs
-            text = json.dumps(header, ensure_ascii=False)
-            path = os.path.join(os.environ[PROBE_DIR_ENV], _record_name(self.check) + '.npz')
-            with open(path + '.tmp', 'wb') as f:
-                np.savez(f, transcript=np.frombuffer(text.encode(), dtype=np.uint8), **self.arrays)
-            os.replace(path + '.tmp', path)
-        except Exception:  # дома и в ядре не мешаем: нет файла — нет балла, и только
-            pass
-
-    # --- воспроизведение ---
-    def dec_array(self, d):
-        dtype = np.dtype(str(d['dtype']))
-        shape = tuple(int(s) for s in d['shape'])
-        if dtype.kind not in 'biuf' or dtype.itemsize > 8 or any(s < 0 for s in shape):
-            raise _ReplayError(f'недопустимый массив в записи: {dtype} {shape}')
-        if 'key' in d:
-            key = str(d['key'])
-            if key == 'transcript' or key not in self.npz.files:
-                raise _ReplayError(f'нет массива {key} в записи')
-            a = self.npz[key]
-        else:
-            a = np.array(d['data'], dtype=dtype)
-        if a.dtype != dtype or a.size != int(np.prod(shape, dtype=np.int64)):
-            raise _ReplayError('массив в записи не совпадает с описанием')
-        return a.reshape(shape)
-
-    def dec(self, x, depth=0):
-        if x is None or isinstance(x, (bool, int, float, str)):
-            return x
-        if depth > 30:
-            raise _ReplayError('слишком глубокая вложенность')
-        if not isinstance(x, dict) or len(x) == 0:
-            raise _ReplayError('неизвестное значение в записи')
-        kind = next(iter(x))
-        if kind == 'bigint':
-            return int(x['bigint'][:400])
-        if kind in ('list', 'tuple'):
-            items = [self.dec(v, depth + 1) for v in x[kind]]
-            return items if kind == 'list' else tuple(items)
-        if kind == 'dict':
-            return {self.dec(k, depth + 1): self.dec(v, depth + 1) for k, v in x['dict']}
-        if kind == 'npscalar':
-            return self.dec_array(x['npscalar'])[()]
-        if kind == 'ndarray':
-            return self.dec_array(x['ndarray']).copy()
-        if kind == 'torch_dtype':
-            return _DTYPES[str(x['torch_dtype']).replace('torch.', '')]
-        if kind == 'device':
-            return torch.device('cpu')
-        if kind == 'ref':
-            return self.objects[int(x['ref'])]
-        if kind in ('tensor', 'module', 'optimizer', 'handle') and int(x[kind]) != len(self.objects):
-            raise _ReplayError('номера объектов в записи не совпадают с ходом проверки')
-        if kind == 'tensor':
-            t = self.new_tensor(x)
-            self.add(t)
-            return t
-        if kind == 'module':
-            base = _torch_class(x['base'], nn.Module)
-            name = str(x['name'])
-            cls = base if name == base.__name__ else self.restored_class(
-                name, *((_RestoredModule,) if base is nn.Module else (_RestoredModule, base)))
-            m = cls.__new__(cls)
-            nn.Module.__init__(m)
-            self.add(m)
-            self.apply_module(m, x)
-            return m
-        if kind == 'optimizer':
-            base = _torch_class(x['base'], torch.optim.Optimizer)
-            name = str(x['name'])
-            cls = base if name == base.__name__ else self.restored_class(name, base)
-            opt = cls.__new__(cls)
-            self.add(opt)
-            opt.defaults, opt.state, opt.param_groups = {}, {}, self.dec_groups(x['groups'])
-            return opt
-        if kind == 'handle':
-            name = str(x['name'])[:200]
-            if x['isclass']:
-                obj = self.restored_class(name, _CallableHandle)
-            else:  # type(obj).__name__ и callable(obj) — как у живого объекта
-                cls = self.restored_class(str(x['type'])[:200], _CallableHandle if x['callable'] else _Handle)
-                obj = cls(name)
-            self.add(obj)
-            return obj
-        raise _ReplayError(f'неизвестное значение в записи: {kind}')
-
-    def restored_class(self, name, *bases):
-        if not name.isidentifier():
-            name = 'Restored'
-        key = (name, bases)
-        if key not in self.classes:
-            self.classes[key] = type(name, bases, {})
-        return self.classes[key]
-
-    def new_tensor(self, d):
-        if str(d['dtype']) not in _DTYPES:
-            raise _ReplayError(f'недопустимый тип тензора: {d["dtype"]}')
-        dtype = _DTYPES[str(d['dtype'])]
-        t = torch.from_numpy(self.dec_array(d['value']).copy()).to(dtype)
-        if d['param']:
-            t = nn.Parameter(t, requires_grad=bool(d['rg']) and t.is_floating_point())
-        elif d['rg'] and t.is_floating_point():
-            t.requires_grad_(True)
-        if 'grad' in d and t.is_floating_point():
-            t.grad = torch.from_numpy(self.dec_array(d['grad']).copy()).to(dtype)
-        return t
-
-    def dec_groups(self, groups):
-        out = []
-        for g in groups:
-            hp = self.dec(g['hp'])
-            if not isinstance(hp, dict):
-                raise _ReplayError('группа оптимизатора в записи испорчена')
-            hp['params'] = [self.dec(p) for p in g['params']]
-            out.append(hp)
-        return out
-
-    def apply_module(self, m, state):
-        attrs = self.dec(state['attrs'])
-        if not isinstance(attrs, dict) or not all(isinstance(k, str) and k.isidentifier()
-                                                   and not k.startswith('_') for k in attrs):
-            raise _ReplayError('атрибуты модуля в записи испорчены')
-        for k, v in attrs.items():
-            object.__setattr__(m, k, v)
-        params = [(str(name), None if p is None else self.dec(p)) for name, p in state['params']]
-        buffers = [(str(name), None if b is None else self.dec(b), bool(keep)) for name, b, keep in state['buffers']]
-        children = [(str(name), None if c is None else self.dec(c)) for name, c in state['children']]
-        if not all(p is None or isinstance(p, nn.Parameter) for _, p in params) or \
-                not all(b is None or isinstance(b, torch.Tensor) for _, b, _ in buffers) or \
-                not all(c is None or isinstance(c, nn.Module) for _, c in children):
-            raise _ReplayError('структура модуля в записи испорчена')
-        m._parameters = dict(params)
-        m._buffers = {name: b for name, b, _ in buffers}
-        m._non_persistent_buffers_set = {name for name, _, keep in buffers if not keep}
-        m._modules = dict(children)
-
-    def apply(self, update):
-        obj = self.objects[int(update['update'])]
-        if 'tensor' in update:
-            if not isinstance(obj, torch.Tensor):
-                raise _ReplayError('обновление тензора для другого объекта')
-            new = self.new_tensor(update['tensor'])
-            with torch.no_grad():
-                obj.data = new.data
-            if obj.is_leaf and obj.is_floating_point():
-                obj.requires_grad_(new.requires_grad)
-                obj.grad = new.grad
-        if 'module' in update:
-            if not isinstance(obj, nn.Module):
-                raise _ReplayError('обновление модуля для другого объекта')
-            self.apply_module(obj, update['module'])
-        if 'groups' in update:
-            if not isinstance(obj, torch.optim.Optimizer):
-                raise _ReplayError('обновление оптимизатора для другого объекта')
-            obj.param_groups[:] = self.dec_groups(update['groups'])
-        if 'spy' in update:
-            if not hasattr(type(obj), '_export_state'):
-                raise _ReplayError('обновление шпиона для другого объекта')
-            obj._import_state(self.dec(update['spy']))
-
-    def replay(self, what):
-        calls = self.data['calls']
-        if self.pos >= len(calls):
-            end = self.data['end']
-            if not end['ok']:
-                raise CheckError(str(end['message']))
-            raise _ReplayError('запись короче проверки')
-        entry = calls[self.pos]
-        self.pos += 1
-        if entry['what'] != what:
-            raise _ReplayError(f'в записи вызов {str(entry["what"])[:100]!r}, в проверке {what[:100]!r}')
-        result = self.dec(entry['result'])
-        for update in entry['state']:
-            self.apply(update)
-        if entry.get('error') is not None:
-            raise CheckError(str(entry['error'])[:4000])
-        return result
-
-
-_SEED_OFFSET = 0  # для тестов курса: прогон проверок с другими внутренними seed
-
-
 def _check(component, seed=0):
-    """Декоратор проверки: тишина, seed, одна строка об успехе, короткое сообщение об ошибке."""
+    """Декоратор проверки: тишина, seed, одна строка об успехе, короткое сообщение об ошибке.
+
+    Тело проверки выполняет _run_check (в конце файла, вместе с записью для автопроверки)."""
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            if os.environ.get(PROBE_DIR_ENV):  # автопроверка: ещё и записать ход проверки
-                try:
-                    offset = int(os.environ.get(PROBE_SEED_ENV, '0'))
-                except ValueError:
-                    offset = 0
-                session = _Session('record', fn.__name__, offset)
-            else:
-                session = _Session('live', fn.__name__)
-            error = _run_check(wrapper, session, args, kwargs)
+            error = _run_check(wrapper, _kernel_session(fn.__name__), args, kwargs)
             if error is not None:
                 raise error from None
             print(f'✓ {component}: все проверки пройдены')
         wrapper.component, wrapper.seed, wrapper.body = component, seed, fn
         return wrapper
     return decorator
-
-
-def _run_check(check, session, args, kwargs):
-    """Выполняет тело проверки в сеансе session; возвращает CheckError или None."""
-    global _SESSION
-    component, error = check.component, None
-    with _quiet(), _seeded(check.seed + _SEED_OFFSET + session.seed_offset), _single_thread(), \
-            torch.enable_grad():
-        _SESSION = session
-        try:
-            if session.mode == 'record':
-                try:
-                    encoded = ([session.enc(a) for a in args], [[k, session.enc(v)] for k, v in kwargs.items()])
-                except Exception as exc:
-                    session.broken, encoded = f'запись аргументов не удалась: {type(exc).__name__}: {exc}', ([], [])
-            check.body(*args, **kwargs)
-        except CheckError as e:
-            error = e
-        except _ReplayError:
-            if session.mode == 'replay':
-                raise
-            error = CheckError(f'{component}: внутренняя ошибка записи проверки')
-        except Exception as e:  # ошибка в самой проверке из-за неожиданного объекта
-            error = CheckError(f'{component}: проверка упала на вашем объекте: '
-                               f'{type(e).__name__}: {e}{_where(e)}')
-        finally:
-            _SESSION = None
-    if error is not None:
-        message = str(error)
-        if not message.startswith(component):
-            message = f'{component}: {message}'
-        error = CheckError(message)
-    if session.mode == 'record':
-        session.save(error, *encoded)
-    return error
-
-
-def _record_name(check):
-    """'test_x@N' в ячейке ноутбука с номером N (балл ставится по записи из ячейки проверки, а не
-    по вызову той же проверки в другой ячейке), 'test_x' вне IPython."""
-    shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)()
-    count = getattr(shell, 'execution_count', None)
-    return f'{check}@{count}' if isinstance(count, int) else check
-
-
-def _load_transcript(path):
-    """Запись проверки: (заголовок JSON, npz). Файл читается как данные: размеры ограничены, pickle запрещён."""
-    import json
-    import zipfile
-    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > TRANSCRIPT_LIMIT:
-        raise _ReplayError('файла записи нет, это не обычный файл или он слишком большой')
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        if len(members) > 100_000 or sum(m.file_size for m in members) > TRANSCRIPT_LIMIT:
-            raise _ReplayError('запись слишком большая')
-    npz = np.load(path, allow_pickle=False)
-    header = json.loads(npz['transcript'].tobytes().decode('utf-8'))
-    if not isinstance(header, dict) or header.get('version') != 1:
-        raise _ReplayError('неизвестный формат записи')
-    return header, npz
-
-
-def judge(check_name, path, seed_offset):
-    """Воспроизводит запись проверки check_name (файл path) в этом процессе: (прошла ли, сообщение).
-
-    Для автопроверки: код студента здесь не выполняется, эталоны и сравнения считаются заново.
-    """
-    check = globals().get(check_name)
-    if check_name not in __all__ or not hasattr(check, 'body'):
-        return False, f'нет проверки {check_name}'
-    try:
-        header, npz = _load_transcript(path)
-        if header.get('check') != check_name or header.get('seed_offset') != seed_offset:
-            raise _ReplayError('запись сделана другой проверкой или с другим seed')
-        session = _Session('replay', check_name, seed_offset, header, npz)
-        with _quiet():
-            args = [session.dec(a) for a in header['args']]
-            kwargs = {str(k): session.dec(v) for k, v in header['kwargs']}
-        error = _run_check(check, session, args, kwargs)
-        if error is None and (session.pos != len(header['calls']) or not header['end']['ok']):
-            raise _ReplayError('проверка прошла, а запись говорит о другом ходе проверки')
-    except CheckError as e:
-        return False, str(e)
-    except Exception as e:  # подделка, повреждение или несогласованная запись
-        return False, f'{check.component}: запись проверки не принята ({type(e).__name__}: {str(e)[:300]})'
-    return error is None, '✓' if error is None else str(error)
 
 
 def _where(exc):
@@ -752,7 +175,7 @@ def _call(what, fn, *args, **kwargs):
     """Вызывает код студента; любое исключение превращает в понятное сообщение.
 
     При автопроверке результат и изменения переданных объектов записываются (запись), а при
-    воспроизведении берутся из записи вместо вызова (см. «Запись и воспроизведение»).
+    воспроизведении берутся из записи вместо вызова (см. «Запись и воспроизведение» в конце файла).
     Случайные числа torch код студента берёт из своего потока, проверка — из своего: иначе
     воспроизведение, где код студента не выполняется, разошлось бы с записью. Глобальными random
     и numpy проверка не пользуется, их поток студент продолжает как обычно."""
@@ -1293,6 +716,22 @@ def test_tokenizer(tokenizer):
         _fail("'café' и 'cafe' кодируются по-разному: акценты не удаляются", 'strip_accents=True')
     if _tok(tokenizer, 'молоко\x00\x01 хлеб') != _tok(tokenizer, 'молоко хлеб'):
         _fail('управляющие символы не удаляются при токенизации', 'clean_text=True')
+
+
+@_check('MIN_LEN')
+def test_min_len(min_len):
+    """MIN_LEN — наименьшее n, при котором P(выбран хотя бы один из n токенов) >= 0.5."""
+    n = _int(min_len, 'MIN_LEN')
+
+    def covered(k):  # вероятность выбрать хотя бы один из k токенов
+        return 1 - (1 - MASK_PROB) ** k
+
+    if covered(n) < 0.5:
+        _fail(f'при n = {n} вероятность выбрать хотя бы один токен {covered(n):.3f} < 0.5',
+              'длина мала: вероятность, что ни один из n токенов не выбран, равна 0.85^n')
+    if n > 1 and covered(n - 1) >= 0.5:
+        _fail(f'уже при n = {n - 1} вероятность {covered(n - 1):.3f} >= 0.5, а нужна наименьшая длина',
+              'возьмите наименьшее n, при котором 1 - 0.85^n >= 0.5')
 
 
 def _pretrain_item(item, what, tokenizer_ids):
@@ -2675,111 +2114,6 @@ def test_trainer(Trainer):
               f'из {len(batches)} батчей, норма градиента и lr на каждом шаге')
 
 
-class _SpyClassifier(_Spy, nn.Module):
-    """Модель с сигнатурой BertFinetuneModel.forward(x, attention_mask) -> логиты."""
-    _state = ('calls',)
-
-    def __init__(self, vocab=13, classes=4):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, 8)
-        self.out = nn.Linear(8, classes)
-        self.calls = []
-
-    def forward(self, x, attention_mask):
-        logits = self.logits(x, attention_mask)
-        self.calls.append(dict(x=x.detach().clone(), mask=attention_mask.detach().clone(), training=self.training,
-                               grad=torch.is_grad_enabled(), logits=logits.detach().clone()))
-        return logits
-
-    def logits(self, x, attention_mask):
-        hidden = (self.emb(x) * attention_mask[..., None].float()).sum(1)
-        return self.out(hidden)
-
-
-def _finetune_batches(pad_id, n=3, vocab=13, classes=4):
-    batches = []
-    for b in range(n):
-        seqlen = 4 + b
-        x = torch.randint(NUM_SPECIAL, vocab, (4, seqlen))
-        for i, length in enumerate([seqlen, seqlen - 1, 2, seqlen]):
-            x[i, length:] = pad_id
-        batches.append((x, torch.randint(0, classes, (4,))))
-    return batches
-
-
-def _check_masks(name, model, pad_id, what):
-    for call in model.calls:
-        if not torch.equal((call['mask'] != 0).cpu(), call['x'] != pad_id):
-            _fail(f'{name}.{what}: attention_mask не совпадает с input_ids != pad_token_id')
-
-
-@_check('FinetuneTrainer')
-def test_finetune_trainer(FinetuneTrainer):
-    name = 'FinetuneTrainer'
-    _require_class(FinetuneTrainer, name)
-    pad_id = 1
-    model = _SpyClassifier()
-    events = []
-    opt = _SpyOptimizer(model.parameters(), events, lr=0.5, update=True)
-    sched = _SpyScheduler(opt, events)
-    trainer = _construct(FinetuneTrainer, name, model, opt, sched, pad_id, torch.device('cpu'))
-    batches = _finetune_batches(pad_id)
-    # eval
-    before = [p.detach().clone() for p in model.parameters()]
-    model.calls.clear()
-    model.train()
-    value = _call('_eval_step(dataloader)', trainer._eval_step, batches)
-    value = _float(value, f'{name}._eval_step: возвращаемое значение')
-    if len(model.calls) != len(batches):
-        _fail(f'{name}._eval_step: модель вызвана {len(model.calls)} раз на {len(batches)} батчах')
-    if any(c['training'] for c in model.calls):
-        _fail(f'{name}._eval_step: модель в режиме train во время оценки', 'self._model.eval()')
-    if any(c['grad'] for c in model.calls):
-        _fail(f'{name}._eval_step: граф градиентов строится во время оценки', 'оберните цикл в torch.no_grad()')
-    if events or any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
-        _fail(f'{name}._eval_step: веса модели изменились во время оценки')
-    _check_masks(name, model, pad_id, '_eval_step')
-    want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
-    if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
-        _fail(f'{name}._eval_step вернул {value:.5f}, ожидалась средняя кросс-энтропия {want:.5f}',
-              'nn.CrossEntropyLoss на логитах и метках; среднее по батчам/объектам')
-    # train
-    model.calls.clear()
-    value = _call('_train_step(dataloader)', trainer._train_step, batches)
-    value = _float(value, f'{name}._train_step: возвращаемое значение')
-    if len(model.calls) != len(batches):
-        _fail(f'{name}._train_step: модель вызвана {len(model.calls)} раз на {len(batches)} батчах')
-    if not all(c['training'] for c in model.calls):
-        _fail(f'{name}._train_step: модель в режиме eval во время обучения (после _eval_step)',
-              'в начале _train_step вызовите self._model.train()')
-    _check_masks(name, model, pad_id, '_train_step')
-    want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
-    if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
-        _fail(f'{name}._train_step вернул {value:.5f}, ожидался средний лосс по батчам {want:.5f}')
-    if events != ['optimizer.step', 'scheduler.step'] * len(batches):
-        _fail(f'{name}._train_step: вызовы {events}, ожидалось optimizer.step, scheduler.step на каждом батче')
-    if all(torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
-        _fail(f'{name}._train_step: веса модели не изменились')
-    # predict
-    model.calls.clear()
-    inputs = [x for x, _ in batches]
-    preds = _call('predict(dataloader)', trainer.predict, inputs)
-    total = sum(len(x) for x in inputs)
-    if not isinstance(preds, np.ndarray):
-        _fail(f'{name}.predict должен возвращать np.ndarray, получен {type(preds).__name__}',
-              'соберите предсказания и верните .cpu().numpy()')
-    if preds.shape != (total,) or not np.issubdtype(preds.dtype, np.integer):
-        _fail(f'{name}.predict: ожидался массив целых формы ({total},), получен {preds.dtype} формы {preds.shape}',
-              'argmax по классам для каждого объекта')
-    if any(c['training'] for c in model.calls):
-        _fail(f'{name}.predict: модель в режиме train', 'self._model.eval()')
-    _check_masks(name, model, pad_id, 'predict')
-    with torch.no_grad():
-        want = torch.cat([model.logits(x, (x != pad_id).long()).argmax(-1) for x in inputs]).numpy()
-    if not np.array_equal(preds.astype(np.int64), want):
-        _fail(f'{name}.predict: предсказания {preds.tolist()} не совпадают с argmax логитов {want.tolist()}')
-
-
 # ----------------------------------------------------------------------------------------------
 # Часть 4. Дообучение
 # ----------------------------------------------------------------------------------------------
@@ -2911,35 +2245,114 @@ def test_load_weights(load_weights, BertModel, BertFinetuneModel):
             _fail(f'load_weights: тензор {k} ' + ('не загружен' if k in expected else 'изменён, хотя не должен'))
 
 
-__test__ = False  # pytest: этот файл — не набор тестов
+class _SpyClassifier(_Spy, nn.Module):
+    """Модель с сигнатурой BertFinetuneModel.forward(x, attention_mask) -> логиты."""
+    _state = ('calls',)
+
+    def __init__(self, vocab=13, classes=4):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 8)
+        self.out = nn.Linear(8, classes)
+        self.calls = []
+
+    def forward(self, x, attention_mask):
+        logits = self.logits(x, attention_mask)
+        self.calls.append(dict(x=x.detach().clone(), mask=attention_mask.detach().clone(), training=self.training,
+                               grad=torch.is_grad_enabled(), logits=logits.detach().clone()))
+        return logits
+
+    def logits(self, x, attention_mask):
+        hidden = (self.emb(x) * attention_mask[..., None].float()).sum(1)
+        return self.out(hidden)
+
+
+def _finetune_batches(pad_id, n=3, vocab=13, classes=4):
+    batches = []
+    for b in range(n):
+        seqlen = 4 + b
+        x = torch.randint(NUM_SPECIAL, vocab, (4, seqlen))
+        for i, length in enumerate([seqlen, seqlen - 1, 2, seqlen]):
+            x[i, length:] = pad_id
+        batches.append((x, torch.randint(0, classes, (4,))))
+    return batches
+
+
+def _check_masks(name, model, pad_id, what):
+    for call in model.calls:
+        if not torch.equal((call['mask'] != 0).cpu(), call['x'] != pad_id):
+            _fail(f'{name}.{what}: attention_mask не совпадает с input_ids != pad_token_id')
+
+
+@_check('FinetuneTrainer')
+def test_finetune_trainer(FinetuneTrainer):
+    name = 'FinetuneTrainer'
+    _require_class(FinetuneTrainer, name)
+    pad_id = 1
+    model = _SpyClassifier()
+    events = []
+    opt = _SpyOptimizer(model.parameters(), events, lr=0.5, update=True)
+    sched = _SpyScheduler(opt, events)
+    trainer = _construct(FinetuneTrainer, name, model, opt, sched, pad_id, torch.device('cpu'))
+    batches = _finetune_batches(pad_id)
+    # eval
+    before = [p.detach().clone() for p in model.parameters()]
+    model.calls.clear()
+    model.train()
+    value = _call('_eval_step(dataloader)', trainer._eval_step, batches)
+    value = _float(value, f'{name}._eval_step: возвращаемое значение')
+    if len(model.calls) != len(batches):
+        _fail(f'{name}._eval_step: модель вызвана {len(model.calls)} раз на {len(batches)} батчах')
+    if any(c['training'] for c in model.calls):
+        _fail(f'{name}._eval_step: модель в режиме train во время оценки', 'self._model.eval()')
+    if any(c['grad'] for c in model.calls):
+        _fail(f'{name}._eval_step: граф градиентов строится во время оценки', 'оберните цикл в torch.no_grad()')
+    if events or any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
+        _fail(f'{name}._eval_step: веса модели изменились во время оценки')
+    _check_masks(name, model, pad_id, '_eval_step')
+    want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
+    if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
+        _fail(f'{name}._eval_step вернул {value:.5f}, ожидалась средняя кросс-энтропия {want:.5f}',
+              'nn.CrossEntropyLoss на логитах и метках; среднее по батчам/объектам')
+    # train
+    model.calls.clear()
+    value = _call('_train_step(dataloader)', trainer._train_step, batches)
+    value = _float(value, f'{name}._train_step: возвращаемое значение')
+    if len(model.calls) != len(batches):
+        _fail(f'{name}._train_step: модель вызвана {len(model.calls)} раз на {len(batches)} батчах')
+    if not all(c['training'] for c in model.calls):
+        _fail(f'{name}._train_step: модель в режиме eval во время обучения (после _eval_step)',
+              'в начале _train_step вызовите self._model.train()')
+    _check_masks(name, model, pad_id, '_train_step')
+    want = float(np.mean([F.cross_entropy(c['logits'], y).item() for c, (_, y) in zip(model.calls, batches)]))
+    if not math.isclose(value, want, rel_tol=1e-3, abs_tol=1e-5):
+        _fail(f'{name}._train_step вернул {value:.5f}, ожидался средний лосс по батчам {want:.5f}')
+    if events != ['optimizer.step', 'scheduler.step'] * len(batches):
+        _fail(f'{name}._train_step: вызовы {events}, ожидалось optimizer.step, scheduler.step на каждом батче')
+    if all(torch.equal(a, b.detach()) for a, b in zip(before, model.parameters())):
+        _fail(f'{name}._train_step: веса модели не изменились')
+    # predict
+    model.calls.clear()
+    inputs = [x for x, _ in batches]
+    preds = _call('predict(dataloader)', trainer.predict, inputs)
+    total = sum(len(x) for x in inputs)
+    if not isinstance(preds, np.ndarray):
+        _fail(f'{name}.predict должен возвращать np.ndarray, получен {type(preds).__name__}',
+              'соберите предсказания и верните .cpu().numpy()')
+    if preds.shape != (total,) or not np.issubdtype(preds.dtype, np.integer):
+        _fail(f'{name}.predict: ожидался массив целых формы ({total},), получен {preds.dtype} формы {preds.shape}',
+              'argmax по классам для каждого объекта')
+    if any(c['training'] for c in model.calls):
+        _fail(f'{name}.predict: модель в режиме train', 'self._model.eval()')
+    _check_masks(name, model, pad_id, 'predict')
+    with torch.no_grad():
+        want = torch.cat([model.logits(x, (x != pad_id).long()).argmax(-1) for x in inputs]).numpy()
+    if not np.array_equal(preds.astype(np.int64), want):
+        _fail(f'{name}.predict: предсказания {preds.tolist()} не совпадают с argmax логитов {want.tolist()}')
 
 
 # --------------------------------------------------------------------------------------------
-# Минимальная длина текста и оценка за качество на тесте
+# Оценка за качество на тесте: файл предсказаний
 # --------------------------------------------------------------------------------------------
-
-MASK_PROB = 0.15
-# Полный балл за качество — при F1 на тесте не ниже этого порога. Балл считает проверяющая
-# система (метки теста есть только у неё); здесь порог нужен лишь для подсказки.
-F1_FULL_MARKS = 0.7
-PREDICTIONS_MAX_MB = 50
-
-
-@_check('MIN_LEN')
-def test_min_len(min_len):
-    """MIN_LEN — наименьшее n, при котором P(выбран хотя бы один из n токенов) >= 0.5."""
-    n = _int(min_len, 'MIN_LEN')
-
-    def covered(k):  # вероятность выбрать хотя бы один из k токенов
-        return 1 - (1 - MASK_PROB) ** k
-
-    if covered(n) < 0.5:
-        _fail(f'при n = {n} вероятность выбрать хотя бы один токен {covered(n):.3f} < 0.5',
-              'длина мала: вероятность, что ни один из n токенов не выбран, равна 0.85^n')
-    if n > 1 and covered(n - 1) >= 0.5:
-        _fail(f'уже при n = {n - 1} вероятность {covered(n - 1):.3f} >= 0.5, а нужна наименьшая длина',
-              'возьмите наименьшее n, при котором 1 - 0.85^n >= 0.5')
-
 
 def _fail_f1(message, hint=None):
     raise CheckError(f'Файл предсказаний: {message}' + (f'\n  Подсказка: {hint}' if hint else ''))
@@ -2995,3 +2408,601 @@ def report_f1(path, test_texts, val_f1=None):
             note += f' — ниже {F1_FULL_MARKS}, модель стоит улучшить'
     print(f'✓ Файл предсказаний {path}: {rows} строк, по одной на каждый тестовый текст{note}. '
           f'F1 на тесте посчитает проверяющая система (полный балл при F1 ≥ {F1_FULL_MARKS})')
+
+
+# ==============================================================================================
+# ==== Ниже — механизм записи и воспроизведения проверок для автопроверки. Для решения задания читать не нужно. ====
+# ==============================================================================================
+
+# ----------------------------------------------------------------------------------------------
+# Запись и воспроизведение проверки (нужно автопроверке; дома ничего не меняет)
+#
+# Дома проверка вызывает ваш код и сравнивает результат с эталоном в одном процессе. При
+# автопроверке (задана переменная TASK3_PROBE_DIR) та же проверка в вашем ядре ещё и записывает
+# всё, что вернул ваш код, и как изменились переданные ему объекты (JSON и массивы numpy, без
+# pickle). Балл ставит воспроизведение в процессе проверяющего: тот же код проверки получает
+# записанные ответы вместо вызовов вашего кода, а эталоны и сравнения считает сам. Подделать
+# запись так, чтобы она прошла сравнение с эталоном, не проще, чем написать компонент.
+# ----------------------------------------------------------------------------------------------
+
+_PROBE_DIR_ENV, _PROBE_SEED_ENV = 'TASK3_PROBE_DIR', 'TASK3_PROBE_SEED'
+_TRANSCRIPT_LIMIT = 256 << 20   # байт: и размер записи, и сумма распакованных массивов
+_INLINE = 64                   # массивы не больше этого — прямо в JSON
+_DTYPES = {str(d).replace('torch.', ''): d for d in (
+    torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
+    torch.int8, torch.uint8, torch.bool)}
+_SESSION = None  # сеанс текущей проверки (_Session)
+
+
+def _digest(t):
+    """Отпечаток содержимого тензора (None для None)."""
+    if t is None:
+        return None
+    flat = t.detach().cpu().contiguous().reshape(-1)
+    if flat.dtype == torch.bool:
+        flat = flat.to(torch.uint8)
+    return hashlib.blake2b(flat.view(torch.uint8).numpy(), digest_size=16).digest()
+
+
+class _ReplayError(Exception):
+    """Запись не согласуется с ходом проверки (подделка, повреждение или ошибка записи)."""
+
+
+def _plain(value, depth=0):
+    """Простое значение атрибута модуля: число, строка, None или кортеж/список таких."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return not isinstance(value, str) or len(value) <= 200
+    if isinstance(value, (tuple, list)) and depth == 0 and len(value) <= 64:
+        return all(_plain(v, 1) for v in value)
+    return False
+
+
+def _plain_attrs(module):
+    return {k: v for k, v in vars(module).items() if not k.startswith('_') and k.isidentifier() and _plain(v)}
+
+
+def _torch_base(cls, root):
+    """Ближайший класс torch (подкласс root) в MRO: его и восстанавливает воспроизведение."""
+    return next(c for c in cls.__mro__ if issubclass(c, root) and c.__module__.split('.')[0] == 'torch')
+
+
+def _torch_class(path, root):
+    """Класс torch по имени 'модуль:имя' из записи; ничего, кроме torch.*, не импортируется."""
+    module_name, _, qualname = str(path).partition(':')
+    if module_name.split('.')[0] != 'torch' or not module_name.replace('.', '').replace('_', '').isalnum():
+        raise _ReplayError(f'недопустимый класс в записи: {path}')
+    obj = sys.modules.get(module_name) or __import__(module_name, fromlist=['_'])
+    for part in qualname.split('.'):
+        obj = getattr(obj, part, None)
+    if not (inspect.isclass(obj) and issubclass(obj, root)):
+        raise _ReplayError(f'недопустимый класс в записи: {path}')
+    return obj
+
+
+def _stateful(x):
+    return isinstance(x, (torch.Tensor, nn.Module, torch.optim.Optimizer)) or hasattr(type(x), '_export_state')
+
+
+def _collect(values, out, depth=0):
+    """Объекты с состоянием среди аргументов вызова (в списках и кортежах — на три уровня)."""
+    for v in values:
+        if _stateful(v):
+            out.append(v)
+        elif isinstance(v, (list, tuple)) and depth < 3:
+            _collect(v, out, depth + 1)
+        elif isinstance(v, dict) and depth < 3:
+            _collect(list(v.values()), out, depth + 1)
+    return out
+
+
+class _RestoredModule(nn.Module):
+    """Модуль студента при воспроизведении: структура и веса из записи, forward — только из записи."""
+
+    def forward(self, *args, **kwargs):
+        raise _ReplayError(f'модуль {type(self).__name__} вызван не через запись')
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name.startswith('__'):
+                raise
+            return _CallableHandle(f'{type(self).__name__}.{name}', owner=self)
+
+
+class _Handle:
+    """Объект студента при воспроизведении (функция, датасет, токенизатор...): только имя."""
+
+    def __init__(self, name, owner=None):
+        self._name, self.__self__ = name, owner
+
+    def __getattr__(self, name):
+        if name.startswith('__') and name not in ('__getitem__', '__len__'):
+            raise AttributeError(name)
+        return _CallableHandle(f'{self._name}.{name}', owner=self)
+
+    def __repr__(self):
+        return self._name
+
+
+class _CallableHandle(_Handle):
+    def __call__(self, *args, **kwargs):
+        raise _ReplayError(f'{self._name} вызван не через запись')
+
+
+class _Session:
+    """Одна проверка: 'live' (дома), 'record' (ядро при автопроверке) или 'replay' (проверяющий)."""
+
+    def __init__(self, mode, check, seed_offset=0, data=None, npz=None):
+        self.mode, self.check, self.seed_offset = mode, check, seed_offset
+        self.student_rng = None  # состояние генератора torch для кода студента (_call)
+        self.depth = 0        # вложенные _call выполняются без записи
+        self.refs, self.objects = {}, []   # id(объекта) <-> номер, одинаково при записи и воспроизведении
+        self.tracked = {}     # номер -> подпись состояния (запись)
+        self.calls, self.size, self.arrays, self.broken = [], 0, {}, None
+        self.data, self.npz, self.pos, self.classes = data, npz, 0, {}
+
+    # --- общие для записи и воспроизведения ---
+    def add(self, obj):
+        self.refs[id(obj)] = len(self.objects)
+        self.objects.append(obj)
+        return len(self.objects) - 1
+
+    def watch(self, fn, args, kwargs):
+        """Объекты проверки, переданные коду студента, получают номер (их состояние пишется после вызова)."""
+        for obj in _collect([fn, getattr(fn, '__self__', None), *args, *kwargs.values()], []):
+            if id(obj) not in self.refs:
+                self.walk(obj)
+
+    def walk(self, obj):
+        """Номер объекту и (для модуля) всем его тензорам и подмодулям — в порядке module_state."""
+        if id(obj) in self.refs:
+            return
+        ref = self.add(obj)
+        if isinstance(obj, nn.Module):
+            for t in list(obj._parameters.values()) + list(obj._buffers.values()):
+                if t is not None:
+                    self.walk(t)
+            for child in obj._modules.values():
+                if child is not None:
+                    self.walk(child)
+        if self.mode == 'record':
+            self.tracked[ref] = self.signature(obj)
+
+    # --- запись ---
+    def grow(self, n):
+        self.size += n
+        if self.size > _TRANSCRIPT_LIMIT:
+            raise _ReplayError('запись проверки больше допустимого размера')
+
+    def array(self, a):
+        a = np.array(a, copy=True, order='C')  # копия: тензор студента может потом измениться на месте
+        if a.dtype.kind not in 'biuf':
+            raise _ReplayError(f'массив типа {a.dtype} не записывается')
+        self.grow(a.nbytes + 16)
+        if a.size <= _INLINE:
+            return dict(dtype=a.dtype.str, shape=list(a.shape), data=a.ravel().tolist())
+        key = f'a{len(self.arrays)}'
+        self.arrays[key] = a
+        return dict(dtype=a.dtype.str, shape=list(a.shape), key=key)
+
+    def enc(self, x, depth=0):
+        if depth > 30:
+            raise _ReplayError('слишком глубокая вложенность')
+        if x is None or isinstance(x, (bool, float)):
+            return x
+        if isinstance(x, str):
+            self.grow(len(x))
+            return x
+        if isinstance(x, int):
+            return x if abs(x) < 2 ** 53 else {'bigint': str(x)}
+        if isinstance(x, (list, tuple)):
+            self.grow(8 * len(x))
+            return {type(x).__name__ if type(x) in (list, tuple) else 'tuple': [self.enc(v, depth + 1) for v in x]}
+        if isinstance(x, dict):
+            self.grow(8 * len(x))
+            return {'dict': [[self.enc(k, depth + 1), self.enc(v, depth + 1)] for k, v in x.items()]}
+        if isinstance(x, np.generic):
+            return {'npscalar': self.array(np.asarray(x))}
+        if isinstance(x, np.ndarray) and x.dtype.kind in 'biuf':
+            return {'ndarray': self.array(x)}
+        if isinstance(x, torch.dtype):
+            return {'torch_dtype': str(x)}
+        if isinstance(x, torch.device):
+            return {'device': str(x)}
+        if id(x) in self.refs:
+            return {'ref': self.refs[id(x)]}
+        if isinstance(x, torch.Tensor):
+            ref = self.add(x)
+            return dict(tensor=ref, **self.tensor_state(x))
+        if isinstance(x, nn.Module):
+            ref = self.add(x)
+            state = dict(module=ref, **self.module_state(x))
+            self.tracked[ref] = self.signature(x)
+            return state
+        if isinstance(x, torch.optim.Optimizer):
+            ref = self.add(x)
+            base = _torch_base(type(x), torch.optim.Optimizer)
+            state = dict(optimizer=ref, name=type(x).__name__, base=f'{base.__module__}:{base.__qualname__}',
+                         groups=self.groups(x))
+            self.tracked[ref] = self.signature(x)
+            return state
+        ref = self.add(x)
+        return dict(handle=ref, type=type(x).__name__, name=str(getattr(x, '__name__', type(x).__name__)),
+                    isclass=inspect.isclass(x), callable=callable(x))
+
+    def tensor_state(self, t):
+        value = t.detach().cpu()
+        if value.dtype == torch.bfloat16:
+            value = value.float()
+        state = dict(dtype=str(t.dtype).replace('torch.', ''), param=isinstance(t, nn.Parameter),
+                     rg=bool(t.requires_grad), value=self.array(value.numpy()))
+        grad = t.grad if t.is_leaf else None
+        if grad is not None:
+            state['grad'] = self.array(grad.detach().cpu().float().numpy())
+        return state
+
+    def module_state(self, m):
+        base = _torch_base(type(m), nn.Module)
+        state = dict(name=type(m).__name__, base=f'{base.__module__}:{base.__qualname__}',
+                     attrs=self.enc(_plain_attrs(m)), params=[], buffers=[], children=[])
+        for name, p in m._parameters.items():
+            state['params'].append([name, None if p is None else self.owned(p)])
+        for name, b in m._buffers.items():
+            state['buffers'].append([name, None if b is None else self.owned(b), name not in m._non_persistent_buffers_set])
+        for name, child in m._modules.items():
+            state['children'].append([name, None if child is None else self.enc(child)])
+        return state
+
+    def owned(self, t):
+        """Тензор модуля: его изменения отслеживаются после каждого вызова."""
+        state = self.enc(t)
+        self.tracked[self.refs[id(t)]] = self.signature(t)
+        return state
+
+    def groups(self, opt):
+        return [dict(params=[self.enc(p) for p in g['params']],
+                     hp=self.enc({k: v for k, v in g.items() if k != 'params'})) for g in opt.param_groups]
+
+    @staticmethod
+    def signature(obj):
+        """Что о состоянии объекта нужно, чтобы заметить его изменение: для тензора — его байты
+        (запись через .data не меняет счётчик версий), а не только адрес и счётчик."""
+        sig = []
+        if isinstance(obj, torch.Tensor):
+            grad = obj.grad if obj.is_leaf else None
+            sig.append((obj.data_ptr(), tuple(obj.shape), obj.dtype, obj.requires_grad, id(grad),
+                        _digest(obj), _digest(grad)))
+        if isinstance(obj, nn.Module):
+            sig.append(([(k, id(v)) for k, v in obj._parameters.items()], [(k, id(v)) for k, v in obj._buffers.items()],
+                        [(k, id(v)) for k, v in obj._modules.items()], _plain_attrs(obj)))
+        if isinstance(obj, torch.optim.Optimizer):
+            sig.append([([id(p) for p in g['params']],
+                         [(k, float(v) if isinstance(v, torch.Tensor) and v.numel() == 1 else v)
+                          for k, v in g.items() if k != 'params']) for g in obj.param_groups])
+        if hasattr(type(obj), '_export_state'):
+            sig.append(obj._signature())
+        return sig
+
+    def refresh(self):
+        """Перед вызовом кода студента: изменения, сделанные самой проверкой, не записываются
+        (при воспроизведении проверка сделает их сама)."""
+        for ref in self.tracked:
+            self.tracked[ref] = self.signature(self.objects[ref])
+
+    def changes(self):
+        """Что код студента изменил в отслеживаемых объектах за вызов."""
+        out = []
+        for ref in list(self.tracked):
+            obj = self.objects[ref]
+            sig = self.signature(obj)
+            if sig == self.tracked[ref]:
+                continue
+            update = {'update': ref}
+            if isinstance(obj, torch.Tensor):
+                update['tensor'] = self.tensor_state(obj)
+            if isinstance(obj, nn.Module):
+                update['module'] = self.module_state(obj)
+            if isinstance(obj, torch.optim.Optimizer):
+                update['groups'] = self.groups(obj)
+            if hasattr(type(obj), '_export_state'):
+                update['spy'] = self.enc(obj._export_state())
+            out.append(update)
+            self.tracked[ref] = self.signature(obj)
+        return out
+
+    def record(self, what, result=None, error=None):
+        if self.broken:
+            return
+        try:
+            entry = {'what': what, 'result': None if error else self.enc(result), 'state': self.changes()}
+            if error:
+                entry['error'] = error
+            self.calls.append(entry)
+        except Exception as exc:  # запись не удалась: при автопроверке это провал, дома не мешает
+            self.broken = f'запись не удалась: {type(exc).__name__}: {exc}'
+
+    def save(self, error, args, kwargs):
+        import json
+        try:
+            os.makedirs(os.environ[_PROBE_DIR_ENV], exist_ok=True)
+            header = dict(version=1, check=self.check, seed_offset=self.seed_offset, calls=self.calls,
+                          end=dict(ok=error is None and not self.broken,
+                                   message=str(self.broken or error or '')[:4000]))
+            header['args'], header['kwargs'] = args, kwargs
+            text = json.dumps(header, ensure_ascii=False)
+            path = os.path.join(os.environ[_PROBE_DIR_ENV], _record_name(self.check) + '.npz')
+            with open(path + '.tmp', 'wb') as f:
+                np.savez(f, transcript=np.frombuffer(text.encode(), dtype=np.uint8), **self.arrays)
+            os.replace(path + '.tmp', path)
+        except Exception:  # дома и в ядре не мешаем: нет файла — нет балла, и только
+            pass
+
+    # --- воспроизведение ---
+    def dec_array(self, d):
+        dtype = np.dtype(str(d['dtype']))
+        shape = tuple(int(s) for s in d['shape'])
+        if dtype.kind not in 'biuf' or dtype.itemsize > 8 or any(s < 0 for s in shape):
+            raise _ReplayError(f'недопустимый массив в записи: {dtype} {shape}')
+        if 'key' in d:
+            key = str(d['key'])
+            if key == 'transcript' or key not in self.npz.files:
+                raise _ReplayError(f'нет массива {key} в записи')
+            a = self.npz[key]
+        else:
+            a = np.array(d['data'], dtype=dtype)
+        if a.dtype != dtype or a.size != int(np.prod(shape, dtype=np.int64)):
+            raise _ReplayError('массив в записи не совпадает с описанием')
+        return a.reshape(shape)
+
+    def dec(self, x, depth=0):
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return x
+        if depth > 30:
+            raise _ReplayError('слишком глубокая вложенность')
+        if not isinstance(x, dict) or len(x) == 0:
+            raise _ReplayError('неизвестное значение в записи')
+        kind = next(iter(x))
+        if kind == 'bigint':
+            return int(x['bigint'][:400])
+        if kind in ('list', 'tuple'):
+            items = [self.dec(v, depth + 1) for v in x[kind]]
+            return items if kind == 'list' else tuple(items)
+        if kind == 'dict':
+            return {self.dec(k, depth + 1): self.dec(v, depth + 1) for k, v in x['dict']}
+        if kind == 'npscalar':
+            return self.dec_array(x['npscalar'])[()]
+        if kind == 'ndarray':
+            return self.dec_array(x['ndarray']).copy()
+        if kind == 'torch_dtype':
+            return _DTYPES[str(x['torch_dtype']).replace('torch.', '')]
+        if kind == 'device':
+            return torch.device('cpu')
+        if kind == 'ref':
+            return self.objects[int(x['ref'])]
+        if kind in ('tensor', 'module', 'optimizer', 'handle') and int(x[kind]) != len(self.objects):
+            raise _ReplayError('номера объектов в записи не совпадают с ходом проверки')
+        if kind == 'tensor':
+            t = self.new_tensor(x)
+            self.add(t)
+            return t
+        if kind == 'module':
+            base = _torch_class(x['base'], nn.Module)
+            name = str(x['name'])
+            cls = base if name == base.__name__ else self.restored_class(
+                name, *((_RestoredModule,) if base is nn.Module else (_RestoredModule, base)))
+            m = cls.__new__(cls)
+            nn.Module.__init__(m)
+            self.add(m)
+            self.apply_module(m, x)
+            return m
+        if kind == 'optimizer':
+            base = _torch_class(x['base'], torch.optim.Optimizer)
+            name = str(x['name'])
+            cls = base if name == base.__name__ else self.restored_class(name, base)
+            opt = cls.__new__(cls)
+            self.add(opt)
+            opt.defaults, opt.state, opt.param_groups = {}, {}, self.dec_groups(x['groups'])
+            return opt
+        if kind == 'handle':
+            name = str(x['name'])[:200]
+            if x['isclass']:
+                obj = self.restored_class(name, _CallableHandle)
+            else:  # type(obj).__name__ и callable(obj) — как у живого объекта
+                cls = self.restored_class(str(x['type'])[:200], _CallableHandle if x['callable'] else _Handle)
+                obj = cls(name)
+            self.add(obj)
+            return obj
+        raise _ReplayError(f'неизвестное значение в записи: {kind}')
+
+    def restored_class(self, name, *bases):
+        if not name.isidentifier():
+            name = 'Restored'
+        key = (name, bases)
+        if key not in self.classes:
+            self.classes[key] = type(name, bases, {})
+        return self.classes[key]
+
+    def new_tensor(self, d):
+        if str(d['dtype']) not in _DTYPES:
+            raise _ReplayError(f'недопустимый тип тензора: {d["dtype"]}')
+        dtype = _DTYPES[str(d['dtype'])]
+        t = torch.from_numpy(self.dec_array(d['value']).copy()).to(dtype)
+        if d['param']:
+            t = nn.Parameter(t, requires_grad=bool(d['rg']) and t.is_floating_point())
+        elif d['rg'] and t.is_floating_point():
+            t.requires_grad_(True)
+        if 'grad' in d and t.is_floating_point():
+            t.grad = torch.from_numpy(self.dec_array(d['grad']).copy()).to(dtype)
+        return t
+
+    def dec_groups(self, groups):
+        out = []
+        for g in groups:
+            hp = self.dec(g['hp'])
+            if not isinstance(hp, dict):
+                raise _ReplayError('группа оптимизатора в записи испорчена')
+            hp['params'] = [self.dec(p) for p in g['params']]
+            out.append(hp)
+        return out
+
+    def apply_module(self, m, state):
+        attrs = self.dec(state['attrs'])
+        if not isinstance(attrs, dict) or not all(isinstance(k, str) and k.isidentifier()
+                                                   and not k.startswith('_') for k in attrs):
+            raise _ReplayError('атрибуты модуля в записи испорчены')
+        for k, v in attrs.items():
+            object.__setattr__(m, k, v)
+        params = [(str(name), None if p is None else self.dec(p)) for name, p in state['params']]
+        buffers = [(str(name), None if b is None else self.dec(b), bool(keep)) for name, b, keep in state['buffers']]
+        children = [(str(name), None if c is None else self.dec(c)) for name, c in state['children']]
+        if not all(p is None or isinstance(p, nn.Parameter) for _, p in params) or \
+                not all(b is None or isinstance(b, torch.Tensor) for _, b, _ in buffers) or \
+                not all(c is None or isinstance(c, nn.Module) for _, c in children):
+            raise _ReplayError('структура модуля в записи испорчена')
+        m._parameters = dict(params)
+        m._buffers = {name: b for name, b, _ in buffers}
+        m._non_persistent_buffers_set = {name for name, _, keep in buffers if not keep}
+        m._modules = dict(children)
+
+    def apply(self, update):
+        obj = self.objects[int(update['update'])]
+        if 'tensor' in update:
+            if not isinstance(obj, torch.Tensor):
+                raise _ReplayError('обновление тензора для другого объекта')
+            new = self.new_tensor(update['tensor'])
+            with torch.no_grad():
+                obj.data = new.data
+            if obj.is_leaf and obj.is_floating_point():
+                obj.requires_grad_(new.requires_grad)
+                obj.grad = new.grad
+        if 'module' in update:
+            if not isinstance(obj, nn.Module):
+                raise _ReplayError('обновление модуля для другого объекта')
+            self.apply_module(obj, update['module'])
+        if 'groups' in update:
+            if not isinstance(obj, torch.optim.Optimizer):
+                raise _ReplayError('обновление оптимизатора для другого объекта')
+            obj.param_groups[:] = self.dec_groups(update['groups'])
+        if 'spy' in update:
+            if not hasattr(type(obj), '_export_state'):
+                raise _ReplayError('обновление шпиона для другого объекта')
+            obj._import_state(self.dec(update['spy']))
+
+    def replay(self, what):
+        calls = self.data['calls']
+        if self.pos >= len(calls):
+            end = self.data['end']
+            if not end['ok']:
+                raise CheckError(str(end['message']))
+            raise _ReplayError('запись короче проверки')
+        entry = calls[self.pos]
+        self.pos += 1
+        if entry['what'] != what:
+            raise _ReplayError(f'в записи вызов {str(entry["what"])[:100]!r}, в проверке {what[:100]!r}')
+        result = self.dec(entry['result'])
+        for update in entry['state']:
+            self.apply(update)
+        if entry.get('error') is not None:
+            raise CheckError(str(entry['error'])[:4000])
+        return result
+
+
+_SEED_OFFSET = 0  # для тестов курса: прогон проверок с другими внутренними seed
+
+
+def _kernel_session(check):
+    """Сеанс проверки, вызванной в ноутбуке: 'record' при автопроверке, иначе 'live' (см. _check)."""
+    if os.environ.get(_PROBE_DIR_ENV):  # автопроверка: ещё и записать ход проверки
+        try:
+            offset = int(os.environ.get(_PROBE_SEED_ENV, '0'))
+        except ValueError:
+            offset = 0
+        return _Session('record', check, offset)
+    return _Session('live', check)
+
+
+def _run_check(check, session, args, kwargs):
+    """Выполняет тело проверки в сеансе session; возвращает CheckError или None."""
+    global _SESSION
+    component, error = check.component, None
+    with _quiet(), _seeded(check.seed + _SEED_OFFSET + session.seed_offset), _single_thread(), \
+            torch.enable_grad():
+        _SESSION = session
+        try:
+            if session.mode == 'record':
+                try:
+                    encoded = ([session.enc(a) for a in args], [[k, session.enc(v)] for k, v in kwargs.items()])
+                except Exception as exc:
+                    session.broken, encoded = f'запись аргументов не удалась: {type(exc).__name__}: {exc}', ([], [])
+            check.body(*args, **kwargs)
+        except CheckError as e:
+            error = e
+        except _ReplayError:
+            if session.mode == 'replay':
+                raise
+            error = CheckError(f'{component}: внутренняя ошибка записи проверки')
+        except Exception as e:  # ошибка в самой проверке из-за неожиданного объекта
+            error = CheckError(f'{component}: проверка упала на вашем объекте: '
+                               f'{type(e).__name__}: {e}{_where(e)}')
+        finally:
+            _SESSION = None
+    if error is not None:
+        message = str(error)
+        if not message.startswith(component):
+            message = f'{component}: {message}'
+        error = CheckError(message)
+    if session.mode == 'record':
+        session.save(error, *encoded)
+    return error
+
+
+def _record_name(check):
+    """'test_x@N' в ячейке ноутбука с номером N (балл ставится по записи из ячейки проверки, а не
+    по вызову той же проверки в другой ячейке), 'test_x' вне IPython."""
+    shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)()
+    count = getattr(shell, 'execution_count', None)
+    return f'{check}@{count}' if isinstance(count, int) else check
+
+
+def _load_transcript(path):
+    """Запись проверки: (заголовок JSON, npz). Файл читается как данные: размеры ограничены, pickle запрещён."""
+    import json
+    import zipfile
+    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > _TRANSCRIPT_LIMIT:
+        raise _ReplayError('файла записи нет, это не обычный файл или он слишком большой')
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > 100_000 or sum(m.file_size for m in members) > _TRANSCRIPT_LIMIT:
+            raise _ReplayError('запись слишком большая')
+    npz = np.load(path, allow_pickle=False)
+    header = json.loads(npz['transcript'].tobytes().decode('utf-8'))
+    if not isinstance(header, dict) or header.get('version') != 1:
+        raise _ReplayError('неизвестный формат записи')
+    return header, npz
+
+
+def judge(check_name, path, seed_offset):
+    """Воспроизводит запись проверки check_name (файл path) в этом процессе: (прошла ли, сообщение).
+
+    Для автопроверки: код студента здесь не выполняется, эталоны и сравнения считаются заново.
+    """
+    check = globals().get(check_name)
+    if check_name not in __all__ or not hasattr(check, 'body'):
+        return False, f'нет проверки {check_name}'
+    try:
+        header, npz = _load_transcript(path)
+        if header.get('check') != check_name or header.get('seed_offset') != seed_offset:
+            raise _ReplayError('запись сделана другой проверкой или с другим seed')
+        session = _Session('replay', check_name, seed_offset, header, npz)
+        with _quiet():
+            args = [session.dec(a) for a in header['args']]
+            kwargs = {str(k): session.dec(v) for k, v in header['kwargs']}
+        error = _run_check(check, session, args, kwargs)
+        if error is None and (session.pos != len(header['calls']) or not header['end']['ok']):
+            raise _ReplayError('проверка прошла, а запись говорит о другом ходе проверки')
+    except CheckError as e:
+        return False, str(e)
+    except Exception as e:  # подделка, повреждение или несогласованная запись
+        return False, f'{check.component}: запись проверки не принята ({type(e).__name__}: {str(e)[:300]})'
+    return error is None, '✓' if error is None else str(error)
