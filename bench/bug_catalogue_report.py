@@ -24,7 +24,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 from coursekit.notebook import load_defs  # noqa: E402
 from tests.bug_catalogue import BUGS, build_args, load_bug, make_tokenizer  # noqa: E402
-from tests.conftest import PROBE_SEED, load_student_checks  # noqa: E402
+from tests.conftest import RECORD_SEED, load_student_checks  # noqa: E402
 from tests.idioms import IDIOMS  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def live_and_replay(checks, check, args, probe):
     """(live verdict, the grader's replay verdict), each (passed, message), and seconds of the live run."""
     import contextlib
     import io
-    os.environ[checks._PROBE_DIR_ENV], os.environ[checks._PROBE_SEED_ENV] = str(probe), str(PROBE_SEED)
+    os.environ[checks._RECORD_DIR_ENV], os.environ[checks._RECORD_SEED_ENV] = str(probe), str(RECORD_SEED)
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -41,9 +41,9 @@ def live_and_replay(checks, check, args, probe):
     except AssertionError as e:
         live = (False, str(e))
     finally:
-        del os.environ[checks._PROBE_DIR_ENV], os.environ[checks._PROBE_SEED_ENV]
+        del os.environ[checks._RECORD_DIR_ENV], os.environ[checks._RECORD_SEED_ENV]
     seconds = time.perf_counter() - start
-    return live, checks.judge(check, str(probe / f'{check}.npz'), PROBE_SEED), seconds
+    return live, checks.judge(check, str(probe / f'{check}.npz'), RECORD_SEED), seconds
 
 
 def _first_line(message, width=90):

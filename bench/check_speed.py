@@ -4,7 +4,7 @@
 
 Prints the time of each check at home, the total of the checks (target: well under 10 s on 2 CPU
 cores) and the time of the whole process (imports and building the small tokenizer included); then,
-as at grading, the same check with its run recorded (TASK3_PROBE_DIR set) and the grader's replay
+as at grading, the same check with its run recorded (TASK3_RECORD_DIR set) and the grader's replay
 of that record (tests.judge), all in this one process.
 The first check that builds a torch optimizer pays a one-off import of torch._dynamo (torch does it
 inside torch.optim.Optimizer); in a student's notebook that import has already happened in the
@@ -78,23 +78,23 @@ def main():
         getattr(checks, name)(*objects[name])
         times[name] = time.perf_counter() - t
 
-    probe_dir = tempfile.mkdtemp(prefix='check_speed_probes_')
+    record_dir = tempfile.mkdtemp(prefix='check_speed_records_')
     recorded, judged = {}, {}
-    os.environ[checks._PROBE_DIR_ENV], os.environ[checks._PROBE_SEED_ENV] = probe_dir, '1'
+    os.environ[checks._RECORD_DIR_ENV], os.environ[checks._RECORD_SEED_ENV] = record_dir, '1'
     for name in objects:
         t = time.perf_counter()
         getattr(checks, name)(*objects[name])
         recorded[name] = time.perf_counter() - t
         t = time.perf_counter()
-        passed, message = checks.judge(name, os.path.join(probe_dir, f'{name}.npz'), 1)
+        passed, message = checks.judge(name, os.path.join(record_dir, f'{name}.npz'), 1)
         judged[name] = time.perf_counter() - t
         assert passed, message
-    del os.environ[checks._PROBE_DIR_ENV]
+    del os.environ[checks._RECORD_DIR_ENV]
 
     print()
     print(f'{"проверка":<26}{"дома, с":>10}{"запись, с":>11}{"повтор, с":>11}{"запись, КБ":>12}')
     for name, seconds in times.items():
-        size = os.path.getsize(os.path.join(probe_dir, f'{name}.npz')) / 1024
+        size = os.path.getsize(os.path.join(record_dir, f'{name}.npz')) / 1024
         print(f'{name:<26}{seconds:>10.3f}{recorded[name]:>11.3f}{judged[name]:>11.3f}{size:>12.0f}')
     print(f'{"итого при автопроверке":<26}{"":>10}{sum(recorded.values()):>11.3f}{sum(judged.values()):>11.3f}')
     total = sum(times.values())

@@ -382,14 +382,14 @@ TAMPERING = {
 # the kernel was given (a record must still replay against the grader's references).
 FORGED_RECORDS = """import json, os
 import numpy as np
-_dir = os.environ.get('TASK3_PROBE_DIR')
+_dir = os.environ.get('TASK3_RECORD_DIR')
 if _dir:
     os.makedirs(_dir, exist_ok=True)
     for _name in tests.__all__:
-        _header = dict(version=1, check=_name, seed_offset=int(os.environ.get('TASK3_PROBE_SEED', '0')),
+        _header = dict(version=1, check=_name, seed_offset=int(os.environ.get('TASK3_RECORD_SEED', '0')),
                        args=[], kwargs=[], calls=[], end=dict(ok=True, message=''))
         np.savez(os.path.join(_dir, _name + '.npz'),
-                 transcript=np.frombuffer(json.dumps(_header).encode(), dtype=np.uint8))
+                 record=np.frombuffer(json.dumps(_header).encode(), dtype=np.uint8))
 print('✓ все проверки пройдены')"""
 
 

@@ -21,7 +21,7 @@ only). The submission is copied first (regular files only: symlinks, devices, FI
 Kernel environment (`kernel_env`): NBGRADER_EXECUTION (nbgrader's, no training), TASK3_DATA (the
 data file as the kernel sees it), PYTHONWARNINGS=ignore, plus grade_all(kernel_env=...) whose
 values may use {kernel_dir} (the kernel's working directory as the kernel sees it; its host
-path is result['kernel_dir']), TASK3_PROBE_DIR/TASK3_PROBE_SEED (where and under which random seed
+path is result['kernel_dir']), TASK3_RECORD_DIR/TASK3_RECORD_SEED (where and under which random seed
 the checks record their run). Points are decided outside the kernel: every check cell by the
 grader's replay of its record (coursekit.judge), the F1 cell by coursekit.answer_key.score() of the
 submitted test_predictions.csv against the answer key (never in the kernel's reach); the
@@ -251,7 +251,7 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
     notes += tidy(sub, {nc.nbg(c).get("grade_id") for c in source_nb.cells} - {None})
     result.f1 = ak.score(sub / "test_predictions.csv", answer_key or ak.DEFAULT_KEY)
     # each check in the kernel records its run under a seed the submission cannot know in advance
-    seed, probes = secrets.randbelow(2 ** 31 - 2) + 1, f".probes-{secrets.token_hex(8)}"
+    seed, kernel_records = secrets.randbelow(2 ** 31 - 2) + 1, f".records-{secrets.token_hex(8)}"
     log, events, records = work / "grading.log", work / "events.jsonl", work / "records"
     records.mkdir()
     ipc_parent = work / "ipc"  # the kernels' sockets and signing key; outside the kernel's copy
@@ -261,8 +261,8 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
     if judged:
-        kernel_env.update(TASK3_PROBE_DIR=str(Path(seen) / probes), TASK3_PROBE_SEED=str(seed))
-        env[outbox.RECORDS_ENV] = json.dumps(dict(probe_dir=str(kernel_dir / probes), out_dir=str(records),
+        kernel_env.update(TASK3_RECORD_DIR=str(Path(seen) / kernel_records), TASK3_RECORD_SEED=str(seed))
+        env[outbox.RECORDS_ENV] = json.dumps(dict(record_dir=str(kernel_dir / kernel_records), out_dir=str(records),
                                                   checks=judge.check_cells(source_nb),
                                                   max_bytes=judge.RECORD_LIMIT))
     if use_sandbox:

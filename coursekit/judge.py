@@ -1,17 +1,17 @@
-"""The grader's half of every check: replay the transcripts a submission's kernel recorded.
+"""The grader's half of every check: replay the records a submission's kernel recorded.
 
-At grading the kernel runs with TASK3_PROBE_DIR/TASK3_PROBE_SEED set, so each `tests.test_*` call in
+At grading the kernel runs with TASK3_RECORD_DIR/TASK3_RECORD_SEED set, so each `tests.test_*` call in
 a check cell also writes `<check>.npz` (JSON + numpy arrays, no pickle) into that directory. This
 module replays them with the INSTRUCTOR's copy of tests.py (solutions/task3_bert/tests.py), in a
 process that never runs student code: the references and comparisons are computed here, from the
-transcript's data. A check cell's points come from this verdict, not from the notebook's output.
+record's data. A check cell's points come from this verdict, not from the notebook's output.
 
     python -m coursekit.judge --records DIR --seed N --names GRADE_ID=CHECK,... [--checks solutions/task3_bert/tests.py]
 prints {record: [passed, message]} as JSON (one line). The grader's SafeExecute takes each check
 cell's record out of the kernel's folder right after that cell ran and saves it as
 `<grade_id>.npz` (coursekit.outbox), so the points follow the check cell, not another call of the
 same check, and no later cell can replace it. `judge_submission` runs that in a process of
-its own (coursekit.warm) with a memory cap and a timeout, so a hostile transcript cannot take the grader down.
+its own (coursekit.warm) with a memory cap and a timeout, so a hostile record cannot take the grader down.
 
 Also here: which grade cell is which check (`check_cells`), what the notebook itself claimed
 (`claimed_passes`), and a static scan for code that reaches for the grading machinery
@@ -31,7 +31,7 @@ from coursekit import notebook_cells as nc
 
 CHECKS = ROOT / "solutions" / "task3_bert" / "tests.py"
 CALL_RE = re.compile(r"^\s*tests\.(test_\w+)\(", re.M)
-RECORD_LIMIT = 256 << 20  # bytes of one record (= tests._TRANSCRIPT_LIMIT)
+RECORD_LIMIT = 256 << 20  # bytes of one record (= tests._RECORD_LIMIT)
 JUDGE_MEMORY = 4 << 30  # bytes of address space for the replaying process
 
 
@@ -119,7 +119,7 @@ BUILT_IN_ATTENTION = {"multi_head_attention_forward", "MultiheadAttention", "sca
 # ... and transformers' BERT blocks (some share the notebook's class names: only taken from transformers)
 TRANSFORMERS_BERT = {"BertModel", "BertLayer", "BertEncoder", "BertAttention", "BertSelfAttention", "BertEmbeddings",
                      "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification", "BertConfig"}
-GRADING_ENV_RE = re.compile(r"TASK3_|NBGRADER_EXECUTION|TASK3_PROBE")
+GRADING_ENV_RE = re.compile(r"TASK3_|NBGRADER_EXECUTION|TASK3_RECORD")
 MAX_SCANNED_CHARS = 200_000  # a bigger cell is flagged, not parsed (the grader's memory is not the kernel's)
 PATCHED_MODULES = {"torch", "tests", "np", "numpy", "nn", "F", "pd", "pandas", "sklearn", "transformers",
                    "tokenizers", "math", "random", "os", "sys", "json", "IPython"}

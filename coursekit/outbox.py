@@ -45,15 +45,15 @@ def take_file(folder, name, dest, max_bytes):
         out.write(data)
 
 
-def take_records(probe_dir, out_dir, grade_id, check, count, max_bytes, graded=None):
-    """After one cell ran: move the records the kernel wrote in probe_dir out of its reach. Only the
+def take_records(record_dir, out_dir, grade_id, check, count, max_bytes, graded=None):
+    """After one cell ran: move the records the kernel wrote in record_dir out of its reach. Only the
     check cell `grade_id` (calling `check`, with IPython's counter `count`) may give a record, the
     first one only, saved as out_dir/<grade_id>.npz; every other record file is deleted.
     Returns notes on what was refused (for the review column): a record of a graded check (one of
     `graded`, all if None) made in another cell; an ungraded check cell's record goes silently."""
     notes = []
     try:
-        fd = open_dir(probe_dir)
+        fd = open_dir(record_dir)
     except OSError:
         return notes  # nothing recorded, or the folder is a link: nothing is taken
     try:

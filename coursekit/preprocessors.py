@@ -107,7 +107,7 @@ class SafeExecute(Execute):
         if spec is None:
             return
         gid = nbg(cell).get("grade_id")
-        notes = outbox.take_records(spec["probe_dir"], spec["out_dir"], gid, spec["checks"].get(gid),
+        notes = outbox.take_records(spec["record_dir"], spec["out_dir"], gid, spec["checks"].get(gid),
                                     cell.get("execution_count"), spec["max_bytes"], set(spec["checks"].values()))
         if notes:
             with open(os.path.join(spec["out_dir"], "notes.txt"), "a") as f:

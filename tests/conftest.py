@@ -19,17 +19,17 @@ def checks():
     return load_student_checks()
 
 
-PROBE_SEED = 11  # the seed offset a grader would pick for one submission
+RECORD_SEED = 11  # the seed offset a grader would pick for one submission
 
 
 @pytest.fixture
 def recording(monkeypatch, tmp_path, checks):
-    """Checks called in the test record their transcript, as in the kernel at grading;
+    """Checks called in the test record their record, as in the kernel at grading;
     `recording(name)` then judges it as the grader does: (passed, message)."""
-    probe = tmp_path / 'probes'
-    monkeypatch.setenv(checks._PROBE_DIR_ENV, str(probe))
-    monkeypatch.setenv(checks._PROBE_SEED_ENV, str(PROBE_SEED))
-    return lambda name: checks.judge(name, str(probe / f'{name}.npz'), PROBE_SEED)
+    record_dir = tmp_path / 'records'
+    monkeypatch.setenv(checks._RECORD_DIR_ENV, str(record_dir))
+    monkeypatch.setenv(checks._RECORD_SEED_ENV, str(RECORD_SEED))
+    return lambda name: checks.judge(name, str(record_dir / f'{name}.npz'), RECORD_SEED)
 
 
 @pytest.fixture(scope="session")

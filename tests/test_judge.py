@@ -1,6 +1,6 @@
-"""The grader's replay of check transcripts (tests.judge, coursekit.judge) holds against forgery.
+"""The grader's replay of check records (tests.judge, coursekit.judge) holds against forgery.
 
-A transcript is attacker-controlled data: the kernel that writes it runs the student's code. So:
+A record is attacker-controlled data: the kernel that writes it runs the student's code. So:
 a pass needs outputs that match the references the judge computes itself (tampering with one
 number fails), the seed and the check are the grader's, the file is parsed as data only (no
 pickle, no imports outside torch, size caps), and a missing or broken file is a failed check with
@@ -17,7 +17,7 @@ from coursekit import judge as cj
 from coursekit.demo import fill as demo_fill
 from coursekit import notebook_cells as nc
 from coursekit.notebook import load_defs
-from tests.conftest import PROBE_SEED
+from tests.conftest import RECORD_SEED
 
 
 @pytest.fixture(scope='module')
@@ -25,21 +25,21 @@ def reference():
     return load_defs(name='reference_judge')
 
 
-def record(checks, name, args, probe, monkeypatch, seed=PROBE_SEED):
-    monkeypatch.setenv(checks._PROBE_DIR_ENV, str(probe))
-    monkeypatch.setenv(checks._PROBE_SEED_ENV, str(seed))
+def record(checks, name, args, record_dir, monkeypatch, seed=RECORD_SEED):
+    monkeypatch.setenv(checks._RECORD_DIR_ENV, str(record_dir))
+    monkeypatch.setenv(checks._RECORD_SEED_ENV, str(seed))
     try:
         getattr(checks, name)(*args)
     except AssertionError:
         pass
-    monkeypatch.delenv(checks._PROBE_DIR_ENV)
-    return probe / f'{name}.npz'
+    monkeypatch.delenv(checks._RECORD_DIR_ENV)
+    return record_dir / f'{name}.npz'
 
 
 def read(path):
     with np.load(path, allow_pickle=False) as npz:
-        header = json.loads(npz['transcript'].tobytes().decode())
-        arrays = {k: npz[k] for k in npz.files if k != 'transcript'}
+        header = json.loads(npz['record'].tobytes().decode())
+        arrays = {k: npz[k] for k in npz.files if k != 'record'}
     return header, arrays
 
 
@@ -49,14 +49,14 @@ def write(path, header, arrays):
 
 def write_text(path, text, arrays):
     with open(path, 'wb') as f:
-        np.savez(f, transcript=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
+        np.savez(f, record=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
 
 
 @pytest.fixture
 def attention(checks, reference, tmp_path, monkeypatch, capsys):
     path = record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), tmp_path, monkeypatch)
     capsys.readouterr()
-    assert checks.judge('test_attention', str(path), PROBE_SEED) == (True, '✓')
+    assert checks.judge('test_attention', str(path), RECORD_SEED) == (True, '✓')
     return path
 
 
@@ -73,11 +73,11 @@ def test_one_changed_output_number_fails(checks, attention, tmp_path):
     else:
         value['data'][0] += 1e-3
     write(attention, header, arrays)
-    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    ok, message = checks.judge('test_attention', str(attention), RECORD_SEED)
     assert not ok and 'не совпадает с эталоном' in message, message
 
 
-def test_weights_changed_in_the_transcript_fail(checks, attention):
+def test_weights_changed_in_the_record_fail(checks, attention):
     """Forging easy outputs by zeroing the weights after a forward call is caught: forward must not
     change the module's weights, at home as at grading."""
     header, arrays = read(attention)
@@ -92,14 +92,14 @@ def test_weights_changed_in_the_transcript_fail(checks, attention):
         value=dict(dtype='<f4', shape=shape, key='zeros'))})
     arrays['zeros'] = np.zeros(shape, dtype=np.float32)
     write(attention, header, arrays)
-    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    ok, message = checks.judge('test_attention', str(attention), RECORD_SEED)
     assert not ok and 'forward изменил веса модуля' in message, message
 
 
 def test_other_seed_or_other_check_is_refused(checks, attention):
-    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED + 1)
+    ok, message = checks.judge('test_attention', str(attention), RECORD_SEED + 1)
     assert not ok and 'seed' in message, message
-    ok, message = checks.judge('test_feedforward', str(attention), PROBE_SEED)
+    ok, message = checks.judge('test_feedforward', str(attention), RECORD_SEED)
     assert not ok and 'другой проверкой' in message, message
 
 
@@ -113,15 +113,15 @@ def test_a_failed_run_edited_to_pass_fails(checks, reference, tmp_path, monkeypa
     for call in header['calls']:
         call.pop('error', None)
     write(path, header, arrays)
-    ok, message = checks.judge('test_attention', str(path), PROBE_SEED)
+    ok, message = checks.judge('test_attention', str(path), RECORD_SEED)
     assert not ok, message
 
 
-def test_truncated_transcript_fails(checks, attention):
+def test_truncated_record_fails(checks, attention):
     header, arrays = read(attention)
     header['calls'] = header['calls'][:3]
     write(attention, header, arrays)
-    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    ok, message = checks.judge('test_attention', str(attention), RECORD_SEED)
     assert not ok and 'короче' in message, message
 
 
@@ -144,31 +144,31 @@ def test_hostile_structures_are_refused(checks, attention, change):
         header, arrays = read(attention)
         text = json.dumps(header).replace('"DEEP"', '{"list": [' * 5000 + '1' + ']}' * 5000)
         write_text(attention, text, arrays)
-    ok, message = checks.judge('test_attention', str(attention), PROBE_SEED)
+    ok, message = checks.judge('test_attention', str(attention), RECORD_SEED)
     assert not ok, message
     assert 'запись' in message or 'не совпадает' in message, message
 
 
 def test_hostile_files_are_refused(checks, attention, tmp_path):
     pickled = tmp_path / 'pickled.npz'
-    np.savez(pickled, transcript=np.array([{'a': 1}], dtype=object))
+    np.savez(pickled, record=np.array([{'a': 1}], dtype=object))
     garbage = tmp_path / 'garbage.npz'
     garbage.write_bytes(b'\x00\xff' * 1000)
     link = tmp_path / 'link.npz'
     link.symlink_to(attention)
     bomb = tmp_path / 'bomb.npz'  # 300 MB of zeros deflated to a few hundred KB
     with zipfile.ZipFile(bomb, 'w', compression=zipfile.ZIP_DEFLATED) as z:
-        with z.open('transcript.npy', 'w', force_zip64=True) as member:
+        with z.open('record.npy', 'w', force_zip64=True) as member:
             chunk = bytes(1 << 20)
             for _ in range(300):
                 member.write(chunk)
     for path in (pickled, garbage, link, bomb, tmp_path / 'missing.npz'):
-        ok, message = checks.judge('test_attention', str(path), PROBE_SEED)
+        ok, message = checks.judge('test_attention', str(path), RECORD_SEED)
         assert not ok and message.startswith('MultiHeadSelfAttention'), (path, message)
 
 
 def test_judge_subprocess_reports_every_check(checks, attention, tmp_path):
-    verdicts = cj.judge_submission(attention.parent, PROBE_SEED, {'test_attention': 'test_attention',
+    verdicts = cj.judge_submission(attention.parent, RECORD_SEED, {'test_attention': 'test_attention',
                                                                   'test_feedforward': 'test_feedforward'})
     assert verdicts['test_attention'] == (True, '✓')
     ok, message = verdicts['test_feedforward']
@@ -221,7 +221,7 @@ def test_claimed_passes_reads_the_notebook_outputs():
     assert cj.claimed_passes(nb, cells)[gid] is False
 
 
-def test_transcript_has_no_pickle(attention):
+def test_record_has_no_pickle(attention):
     with zipfile.ZipFile(attention) as z:
         for name in z.namelist():
             assert b"'descr': '|O'" not in z.read(name)[:200], name
@@ -235,43 +235,43 @@ def test_points_follow_the_check_cell_not_another_call(checks, reference, tmp_pa
     from coursekit import outbox
     release = load_defs(SOLUTION_NB.parent.parent.parent / 'assignments' / 'task3_bert' / 'task3_bert.ipynb',
                         name='release_judge_cells')
-    probe, out = tmp_path / 'probe', tmp_path / 'records'
+    record_dir, out = tmp_path / 'kernel_records', tmp_path / 'records'
     out.mkdir()
     # a cell before the check cell plants a record under the check cell's future name
-    record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), probe, monkeypatch).rename(
-        probe / 'test_attention@6.npz')
-    notes = outbox.take_records(probe, out, 'helper_cell', None, 4, cj.RECORD_LIMIT)
-    assert not list(probe.iterdir()) and not list(out.iterdir()) and 'не в своей ячейке' in notes[0]
+    record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), record_dir, monkeypatch).rename(
+        record_dir / 'test_attention@6.npz')
+    notes = outbox.take_records(record_dir, out, 'helper_cell', None, 4, cj.RECORD_LIMIT)
+    assert not list(record_dir.iterdir()) and not list(out.iterdir()) and 'не в своей ячейке' in notes[0]
     # the check cell (stored as In[5], IPython's counter 6 inside) runs the student's broken class
-    record(checks, 'test_attention', (release.MultiHeadSelfAttention,), probe, monkeypatch).rename(
-        probe / 'test_attention@6.npz')
-    assert outbox.take_records(probe, out, 'test_attention', 'test_attention', 5, cj.RECORD_LIMIT) == []
+    record(checks, 'test_attention', (release.MultiHeadSelfAttention,), record_dir, monkeypatch).rename(
+        record_dir / 'test_attention@6.npz')
+    assert outbox.take_records(record_dir, out, 'test_attention', 'test_attention', 5, cj.RECORD_LIMIT) == []
     # a later cell rewinds the counter and calls the check with a correct class
-    record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), probe, monkeypatch).rename(
-        probe / 'test_attention@6.npz')
-    notes = outbox.take_records(probe, out, 'later_cell', None, 9, cj.RECORD_LIMIT)
-    assert notes and not list(probe.iterdir())
-    verdicts = cj.judge_dir(out, PROBE_SEED, {'test_attention': 'test_attention', 'test_bert': 'test_bert'})
+    record(checks, 'test_attention', (reference.MultiHeadSelfAttention,), record_dir, monkeypatch).rename(
+        record_dir / 'test_attention@6.npz')
+    notes = outbox.take_records(record_dir, out, 'later_cell', None, 9, cj.RECORD_LIMIT)
+    assert notes and not list(record_dir.iterdir())
+    verdicts = cj.judge_dir(out, RECORD_SEED, {'test_attention': 'test_attention', 'test_bert': 'test_bert'})
     assert not verdicts['test_attention'][0] and 'не реализовано' in verdicts['test_attention'][1]
     assert not verdicts['test_bert'][0] and 'не выполнялась' in verdicts['test_bert'][1]
 
 
 def test_records_leave_the_kernel_folder_only_as_regular_capped_files(tmp_path):
     from coursekit import outbox
-    probe, out = tmp_path / 'probe', tmp_path / 'records'
-    probe.mkdir()
+    record_dir, out = tmp_path / 'kernel_records', tmp_path / 'records'
+    record_dir.mkdir()
     out.mkdir()
     secret = tmp_path / 'answer_key.csv'
     secret.write_text('secret')
-    (probe / 'test_bert@3.npz').symlink_to(secret)
-    assert 'не принята' in outbox.take_records(probe, out, 'test_bert', 'test_bert', 2, 1 << 20)[0]
-    (probe / 'test_bert@3.npz').write_bytes(b'0' * 2048)
-    assert 'не принята' in outbox.take_records(probe, out, 'test_bert', 'test_bert', 2, 1024)[0]
-    assert not list(out.iterdir()) and not list(probe.iterdir())
+    (record_dir / 'test_bert@3.npz').symlink_to(secret)
+    assert 'не принята' in outbox.take_records(record_dir, out, 'test_bert', 'test_bert', 2, 1 << 20)[0]
+    (record_dir / 'test_bert@3.npz').write_bytes(b'0' * 2048)
+    assert 'не принята' in outbox.take_records(record_dir, out, 'test_bert', 'test_bert', 2, 1024)[0]
+    assert not list(out.iterdir()) and not list(record_dir.iterdir())
     linked = tmp_path / 'linked'
-    linked.symlink_to(probe)  # the probe folder itself replaced by a link: nothing is read
-    (probe / 'test_bert@3.npz').write_bytes(b'record')
+    linked.symlink_to(record_dir)  # the record_dir folder itself replaced by a link: nothing is read
+    (record_dir / 'test_bert@3.npz').write_bytes(b'record')
     assert outbox.take_records(linked, out, 'test_bert', 'test_bert', 2, 1 << 20) == []
-    assert not list(out.iterdir()) and (probe / 'test_bert@3.npz').exists()
-    assert outbox.take_records(probe, out, 'test_bert', 'test_bert', 2, 1 << 20) == []
+    assert not list(out.iterdir()) and (record_dir / 'test_bert@3.npz').exists()
+    assert outbox.take_records(record_dir, out, 'test_bert', 'test_bert', 2, 1 << 20) == []
     assert (out / 'test_bert.npz').read_bytes() == b'record'

@@ -286,7 +286,7 @@ def test_kernel_sees_only_its_copy(batch):
     assert set(spy["env"]) <= {"PATH", "HOME", "USER", "LOGNAME", "LANG", "MPLCONFIGDIR", "JPY_PARENT_PID",
                                "TASK3_DATA", "PYTHONWARNINGS", "NBGRADER_EXECUTION", "PWD", "CLICOLOR",
                                "CLICOLOR_FORCE", "FORCE_COLOR", "GIT_PAGER", "PAGER", "TERM", "MPLBACKEND",
-                               "PYDEVD_USE_FRAME_EVAL", "TASK3_PROBE_DIR", "TASK3_PROBE_SEED"}, spy["env"]
+                               "PYDEVD_USE_FRAME_EVAL", "TASK3_RECORD_DIR", "TASK3_RECORD_SEED"}, spy["env"]
     assert "TASK3_GRADER_DATA" not in spy["env"]
 
 

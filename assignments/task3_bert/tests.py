@@ -2418,15 +2418,15 @@ def report_f1(path, test_texts, val_f1=None):
 # Запись и воспроизведение проверки (нужно автопроверке; дома ничего не меняет)
 #
 # Дома проверка вызывает ваш код и сравнивает результат с эталоном в одном процессе. При
-# автопроверке (задана переменная TASK3_PROBE_DIR) та же проверка в вашем ядре ещё и записывает
+# автопроверке (задана переменная TASK3_RECORD_DIR) та же проверка в вашем ядре ещё и записывает
 # всё, что вернул ваш код, и как изменились переданные ему объекты (JSON и массивы numpy, без
 # pickle). Балл ставит воспроизведение в процессе проверяющего: тот же код проверки получает
 # записанные ответы вместо вызовов вашего кода, а эталоны и сравнения считает сам. Подделать
 # запись так, чтобы она прошла сравнение с эталоном, не проще, чем написать компонент.
 # ----------------------------------------------------------------------------------------------
 
-_PROBE_DIR_ENV, _PROBE_SEED_ENV = 'TASK3_PROBE_DIR', 'TASK3_PROBE_SEED'
-_TRANSCRIPT_LIMIT = 256 << 20   # байт: и размер записи, и сумма распакованных массивов
+_RECORD_DIR_ENV, _RECORD_SEED_ENV = 'TASK3_RECORD_DIR', 'TASK3_RECORD_SEED'
+_RECORD_LIMIT = 256 << 20   # байт: и размер записи, и сумма распакованных массивов
 _INLINE = 64                   # массивы не больше этого — прямо в JSON
 _DTYPES = {str(d).replace('torch.', ''): d for d in (
     torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
@@ -2572,7 +2572,7 @@ class _Session:
     # --- запись ---
     def grow(self, n):
         self.size += n
-        if self.size > _TRANSCRIPT_LIMIT:
+        if self.size > _RECORD_LIMIT:
             raise _ReplayError('запись проверки больше допустимого размера')
 
     def array(self, a):
@@ -2725,15 +2725,15 @@ class _Session:
     def save(self, error, args, kwargs):
         import json
         try:
-            os.makedirs(os.environ[_PROBE_DIR_ENV], exist_ok=True)
+            os.makedirs(os.environ[_RECORD_DIR_ENV], exist_ok=True)
             header = dict(version=1, check=self.check, seed_offset=self.seed_offset, calls=self.calls,
                           end=dict(ok=error is None and not self.broken,
                                    message=str(self.broken or error or '')[:4000]))
             header['args'], header['kwargs'] = args, kwargs
             text = json.dumps(header, ensure_ascii=False)
-            path = os.path.join(os.environ[_PROBE_DIR_ENV], _record_name(self.check) + '.npz')
+            path = os.path.join(os.environ[_RECORD_DIR_ENV], _record_name(self.check) + '.npz')
             with open(path + '.tmp', 'wb') as f:
-                np.savez(f, transcript=np.frombuffer(text.encode(), dtype=np.uint8), **self.arrays)
+                np.savez(f, record=np.frombuffer(text.encode(), dtype=np.uint8), **self.arrays)
             os.replace(path + '.tmp', path)
         except Exception:  # дома и в ядре не мешаем: нет файла — нет балла, и только
             pass
@@ -2746,7 +2746,7 @@ class _Session:
             raise _ReplayError(f'недопустимый массив в записи: {dtype} {shape}')
         if 'key' in d:
             key = str(d['key'])
-            if key == 'transcript' or key not in self.npz.files:
+            if key == 'record' or key not in self.npz.files:
                 raise _ReplayError(f'нет массива {key} в записи')
             a = self.npz[key]
         else:
@@ -2913,9 +2913,9 @@ _SEED_OFFSET = 0  # для тестов курса: прогон проверо�
 
 def _kernel_session(check):
     """Сеанс проверки, вызванной в ноутбуке: 'record' при автопроверке, иначе 'live' (см. _check)."""
-    if os.environ.get(_PROBE_DIR_ENV):  # автопроверка: ещё и записать ход проверки
+    if os.environ.get(_RECORD_DIR_ENV):  # автопроверка: ещё и записать ход проверки
         try:
-            offset = int(os.environ.get(_PROBE_SEED_ENV, '0'))
+            offset = int(os.environ.get(_RECORD_SEED_ENV, '0'))
         except ValueError:
             offset = 0
         return _Session('record', check, offset)
@@ -2965,18 +2965,18 @@ def _record_name(check):
     return f'{check}@{count}' if isinstance(count, int) else check
 
 
-def _load_transcript(path):
+def _load_record(path):
     """Запись проверки: (заголовок JSON, npz). Файл читается как данные: размеры ограничены, pickle запрещён."""
     import json
     import zipfile
-    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > _TRANSCRIPT_LIMIT:
+    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > _RECORD_LIMIT:
         raise _ReplayError('файла записи нет, это не обычный файл или он слишком большой')
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
-        if len(members) > 100_000 or sum(m.file_size for m in members) > _TRANSCRIPT_LIMIT:
+        if len(members) > 100_000 or sum(m.file_size for m in members) > _RECORD_LIMIT:
             raise _ReplayError('запись слишком большая')
     npz = np.load(path, allow_pickle=False)
-    header = json.loads(npz['transcript'].tobytes().decode('utf-8'))
+    header = json.loads(npz['record'].tobytes().decode('utf-8'))
     if not isinstance(header, dict) or header.get('version') != 1:
         raise _ReplayError('неизвестный формат записи')
     return header, npz
@@ -2991,7 +2991,7 @@ def judge(check_name, path, seed_offset):
     if check_name not in __all__ or not hasattr(check, 'body'):
         return False, f'нет проверки {check_name}'
     try:
-        header, npz = _load_transcript(path)
+        header, npz = _load_record(path)
         if header.get('check') != check_name or header.get('seed_offset') != seed_offset:
             raise _ReplayError('запись сделана другой проверкой или с другим seed')
         session = _Session('replay', check_name, seed_offset, header, npz)
