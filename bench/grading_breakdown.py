@@ -4,7 +4,7 @@ judge's replay, `nbgrader generate_feedback`) and the slowest cells named.
 
     python -m bench.grading_breakdown [--copies 1]
 
-Needs the release (make release) and the smoke data; predictions are the smoke test labels.
+Needs the release (make release) and the data (make data); predictions are the test labels of the answer key.
 """
 import argparse
 import statistics

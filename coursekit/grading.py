@@ -666,7 +666,7 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=int, default=1200, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=int, default=300, help="Execute.timeout, seconds per cell")
-    parser.add_argument("--data", type=Path, help="instructor's data file (default TASK3_DATA or smoke data)")
+    parser.add_argument("--data", type=Path, help="the student data file (default TASK3_DATA or data/task3_data.csv); kernels get the rows the notebook keeps")
     parser.add_argument("--answer-key", "--grader-data", type=Path, dest="answer_key",
                         help=f"test labels for F1 (default TASK3_ANSWER_KEY or {ak.DEFAULT_KEY.relative_to(ROOT)})")
     parser.add_argument("--memory-gb", type=float, default=sandbox.CAPS["memory"] / sandbox.GiB,

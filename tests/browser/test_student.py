@@ -1,5 +1,5 @@
 """The student's path in JupyterLab, on a fresh build of the release (what `make release` ships;
-tests/test_release.py checks that assignments/ is the same) next to the smoke data, as in the
+tests/test_release.py checks that assignments/ is the same) next to the small browser-test dataset (task3_data_smoke.csv), as in the
 repository: assignments/task3_bert/ and data/. The tests run in order on one page.
 """
 import re
