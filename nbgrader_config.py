@@ -70,6 +70,9 @@ c.Autograde.sanitize_preprocessors = [
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 c.Execute.allow_errors = True
+# after the last cell the kernel is killed, not asked to stop and awaited (2 s of every submission):
+# it has nothing left to write that the grader reads, and the sandbox is removed either way
+c.Execute.shutdown_kernel = "immediate"
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
 
 # A dead kernel (os._exit, segfault, OOM) makes nbclient raise DeadKernelError and nbgrader then

@@ -138,10 +138,11 @@ def prepare(course_root, db, source_dir=SOURCE_DIR):
 
 def rows_for_kernels(data, source_nb_path, folder, verbose=True):
     """The data file the kernels get: the rows the notebook keeps at grading (its `read_data` cell
-    with the smoke profile, which grading always uses: coursekit.notebook.write_kept_rows), written
-    once per class into `folder` under the data file's name, the category names beside it. Each
-    kernel then reads ~70 thousand rows instead of millions (3 s of each submission); the frame
-    the notebook makes is the same. The whole file if the notebook's cells cannot do it here."""
+    with the smoke profile and GRADING_SUBSAMPLE, as NBGRADER_EXECUTION makes it:
+    coursekit.notebook.write_kept_rows), written once per class into `folder` under the data
+    file's name, the category names beside it. Each kernel then reads ~17 thousand rows, not
+    millions; the frame the notebook makes is the same. The whole file if the notebook's cells
+    cannot do it here."""
     from coursekit.notebook import write_kept_rows
     try:
         return write_kept_rows(data, Path(folder) / Path(data).name, path=source_nb_path)
@@ -279,13 +280,19 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
     extra = [f"--Execute.timeout={limits.cell_timeout}"]
     phases = result.phases
     phases["copy"] = time.perf_counter() - started
+    # the judge replays each check's record as soon as the grader has taken it out, while the kernel
+    # runs the later cells (it never sees the kernel, only the grader's records/ folder)
+    replay = judge.Replay(records, seed, judge.check_cells(source_nb), work, time.time() + limits.timeout + 420) \
+        if judged else None
     try:
         # the deadline stops the cells in time (points kept); this hard limit is the backstop
         rc = run_nbgrader(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work, env,
                           limits.timeout + 120, log)
     finally:  # the IPC folders hold sockets and the signing key: never left behind
         shutil.rmtree(ipc_parent, ignore_errors=True)
-    phases["autograde"] = time.perf_counter() - started - sum(phases.values())
+        phases["autograde"] = time.perf_counter() - started - sum(phases.values())
+        verdicts = replay.finish() if replay else None  # the replay of what is left (or it is stopped)
+        phases["replay"] = time.perf_counter() - started - sum(phases.values())
     result.cell_seconds = read_cell_times(work / "cell_times.tsv")
     ended = sandbox.events(events)
     graded_nb = None
@@ -324,7 +331,8 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
         decided = {}
         if judged:
             result.review, decided = judge.judge_into_gradebook(
-                work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, records, seed, f1=f1)
+                work / "gradebook.db", ASSIGNMENT, student, source_nb, nb, submitted_nb, records, seed, f1=f1,
+                verdicts=verdicts)
             if (records / "notes.txt").exists():
                 result.review += (records / "notes.txt").read_text(errors="replace").splitlines()[:20]
         result.judge_seconds = round(time.perf_counter() - judge_started, 1)

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from coursekit import ROOT
@@ -55,24 +56,45 @@ def load_checks(path=CHECKS):
     return module
 
 
+def _verdict(checks, records_dir, name, check, seed):
+    path = Path(records_dir) / f"{name}.npz"
+    if Path(records_dir).is_symlink() or not path.is_file() or path.is_symlink():
+        return (False, f"{checks.__dict__[check].component}: проверка не выполнялась при автопроверке "
+                       "(нет записи её хода): ячейка проверки не дошла до вызова или вызов был подменён")
+    return checks.judge(check, str(path), seed)
+
+
 def judge_dir(records_dir, seed, records, checks_path=CHECKS):
     """{record: (passed, message)} for `records` {record name: check name}: the file
     records_dir/<record>.npz replayed by that check; a missing or non-regular file fails."""
     checks = load_checks(checks_path)
-    out = {}
-    for name, check in records.items():
-        path = Path(records_dir) / f"{name}.npz"
-        if Path(records_dir).is_symlink() or not path.is_file() or path.is_symlink():
-            out[name] = (False, f"{checks.__dict__[check].component}: проверка не выполнялась при автопроверке "
-                                "(нет записи её хода): ячейка проверки не дошла до вызова или вызов был подменён")
-        else:
-            out[name] = checks.judge(check, str(path), seed)
-    return out
+    return {name: _verdict(checks, records_dir, name, check, seed) for name, check in records.items()}
 
 
-def _replay_to_file(records_dir, seed, records, checks_path, out_path):
-    verdicts = judge_dir(records_dir, seed, records, checks_path)
+def _replay_to_file(records_dir, seed, records, checks_path, out_path, done_path=None, deadline=None):
+    """judge_dir into out_path (JSON). With done_path: each record is replayed as soon as it is there
+    (the grader saves it whole right after its check cell, while later cells still run), the
+    missing ones once done_path exists (the autograde is over); gives up at `deadline`."""
+    checks = load_checks(checks_path)
+    verdicts = {}
+    while True:
+        finished = done_path is None or Path(done_path).exists() or time.time() > (deadline or float("inf"))
+        for name, check in records.items():
+            if name not in verdicts and (finished or (Path(records_dir) / f"{name}.npz").exists()):
+                verdicts[name] = _verdict(checks, records_dir, name, check, seed)
+        if finished:
+            break
+        time.sleep(0.2)
     Path(out_path).write_text(json.dumps({k: list(v) for k, v in verdicts.items()}, ensure_ascii=False))
+
+
+def _read_verdicts(out, names, rc):
+    try:
+        verdicts = json.loads(Path(out).read_text())
+        return {name: (bool(verdicts[name][0]), str(verdicts[name][1])) for name in names}
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        reason = f"записи проверок не разобраны ({'время вышло' if rc is None else type(exc).__name__})"
+        return {name: (False, reason) for name in names}
 
 
 def judge_submission(records_dir, seed, records, timeout=300, checks_path=CHECKS):
@@ -86,12 +108,25 @@ def judge_submission(records_dir, seed, records, timeout=300, checks_path=CHECKS
         out = Path(tmp) / "verdicts.json"
         rc = warm.run(_replay_to_file, (str(records_dir), seed, dict(records), str(checks_path), str(out)),
                       os.environ, timeout, Path(tmp) / "judge.log", JUDGE_MEMORY)
-        try:
-            verdicts = json.loads(out.read_text())
-            return {name: (bool(verdicts[name][0]), str(verdicts[name][1])) for name in names}
-        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-            reason = f"записи проверок не разобраны ({'время вышло' if rc is None else type(exc).__name__})"
-            return {name: (False, reason) for name in names}
+        return _read_verdicts(out, names, rc)
+
+
+class Replay:
+    """The judge replaying a submission's records while its kernel runs (grade_one): start() before
+    the autograde, finish() after it (it says the autograde is over and waits for the verdicts).
+    The replaying process never runs student code; memory cap and timeout as judge_submission."""
+
+    def __init__(self, records_dir, seed, records, folder, deadline, checks_path=CHECKS):
+        from coursekit import warm
+        self.names, self.out, self.done = sorted(records), Path(folder) / "verdicts.json", Path(folder) / "autograde.done"
+        args = (str(records_dir), seed, dict(records), str(checks_path), str(self.out), str(self.done), deadline)
+        self.process = warm.spawn(_replay_to_file, args, os.environ, Path(folder) / "judge.log", JUDGE_MEMORY)
+
+    def finish(self, timeout=300):
+        """{record: (passed, message)}; on a crash or timeout every check fails with the reason."""
+        from coursekit import warm
+        self.done.touch()
+        return _read_verdicts(self.out, self.names, warm.wait(self.process, timeout))
 
 
 def claimed_passes(nb, cells):
@@ -187,18 +222,20 @@ def suspicious_code(nb, src_nb=None):
 
 
 def judge_into_gradebook(db_path, assignment, student, src_nb, autograded_nb, submitted_nb, records_dir, seed,
-                         f1=None, f1_cell="test_f1", timeout=300):
+                         f1=None, f1_cell="test_f1", timeout=300, verdicts=None):
     """Replace the scores nbgrader derived from the kernel's outputs with the judge's verdicts, in
     the worker's gradebook `db_path` (before feedback is generated and scores are merged).
 
     Check cells score their points when the replay of their record records_dir/<grade_id>.npz
     passes, else 0, with the judge's message as the cell's automatic comment. `f1`: the grader's
     own result for the predictions file (dict with `points` and `message`) or None to leave the
-    cell alone. Returns (review reasons, {grade_id: (passed, message, claimed ✓ in the notebook)})."""
+    cell alone. `verdicts`: the replay's, if already made (Replay), else it is made here.
+    Returns (review reasons, {grade_id: (passed, message, claimed ✓ in the notebook)})."""
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     src_cells = check_cells(src_nb)
-    verdicts = judge_submission(records_dir, seed, src_cells, timeout)
+    if verdicts is None:
+        verdicts = judge_submission(records_dir, seed, src_cells, timeout)
     claimed = claimed_passes(autograded_nb, src_cells)
     decided = {gid: (*verdicts[gid], claimed.get(gid, False)) for gid in src_cells}
     review = [f"подозрительный код: {reason}" for reason in suspicious_code(submitted_nb, src_nb)]

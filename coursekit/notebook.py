@@ -41,12 +41,22 @@ def _cell(path, grade_id):
                 if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
+def _profiles_constant(path, name):
+    """The value of `name = <literal>` in the notebook's `profiles` cell."""
+    for node in ast.parse(_cell(path, "profiles").source).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return eval(compile(ast.Expression(node.value), "profiles", "eval"), {"__builtins__": {}, "dict": dict})
+    raise ValueError(f"{path}: no {name} in the profiles cell")
+
+
 def notebook_profiles(path=SOLUTION_NB):
     """PROFILES of the notebook's `profiles` cell (one copy of the hyper-parameters)."""
-    for node in ast.parse(_cell(path, "profiles").source).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PROFILES":
-            return eval(compile(ast.Expression(node.value), "profiles", "eval"), {"__builtins__": {}, "dict": dict})
-    raise ValueError(f"{path}: no PROFILES in the profiles cell")
+    return _profiles_constant(path, "PROFILES")
+
+
+def grading_config(path=SOLUTION_NB):
+    """CONFIG as the notebook makes it at grading (NBGRADER_EXECUTION): smoke, GRADING_SUBSAMPLE rows."""
+    return dict(notebook_profiles(path)["smoke"], subsample=_profiles_constant(path, "GRADING_SUBSAMPLE"))
 
 
 def read_data(data_path, profile="smoke", path=SOLUTION_NB, config=None):
@@ -60,11 +70,12 @@ def read_data(data_path, profile="smoke", path=SOLUTION_NB, config=None):
     return namespace["data"]
 
 
-def write_kept_rows(data_path, out_path, profile="smoke", path=SOLUTION_NB, config=None):
-    """Write the rows `read_data` keeps of `data_path` to out_path (same columns, same order) and the
-    category names beside it. The cell, run on that file, keeps all of it and gives the same frame
-    (tests/test_notebook_data.py): what the grader gives a kernel instead of the whole file."""
-    frame = read_data(data_path, profile, path, config)
+def write_kept_rows(data_path, out_path, path=SOLUTION_NB, config=None):
+    """Write the rows `read_data` keeps of `data_path` at grading (or with `config`) to out_path
+    (same columns, same order) and the category names beside it. The cell, run on that file,
+    keeps all of it and gives the same frame (tests/test_profiles.py): what the grader gives a
+    kernel instead of the whole file."""
+    frame = read_data(data_path, path=path, config=config if config is not None else grading_config(path))
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out_path, index=False)

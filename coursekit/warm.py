@@ -54,14 +54,19 @@ def _enter(target, args, env, log, memory):
     sys.stderr.flush()
 
 
-def run(target, args, env, timeout, log, memory=None):
-    """target(*args) in a forked warm process (target: a module-level function); returns its exit
-    code, or None when it ran past `timeout` seconds (it and its children are killed)."""
-    from coursekit.sandbox import kill_and_wait
-    import psutil
+def spawn(target, args, env, log, memory=None):
+    """Start target(*args) in a forked warm process (target: a module-level function); wait() ends it."""
     with _start_lock:
         process = _context.Process(target=_enter, args=(target, args, dict(env), str(log), memory), daemon=False)
         process.start()
+    return process
+
+
+def wait(process, timeout):
+    """The exit code of a spawned process, or None when it ran past `timeout` seconds (it and its
+    children are then killed)."""
+    from coursekit.sandbox import kill_and_wait
+    import psutil
     process.join(timeout)
     if process.exitcode is None:
         try:
@@ -72,6 +77,11 @@ def run(target, args, env, timeout, log, memory=None):
         process.join()
         return None
     return process.exitcode
+
+
+def run(target, args, env, timeout, log, memory=None):
+    """target(*args) in a forked warm process; its exit code, or None past `timeout` seconds."""
+    return wait(spawn(target, args, env, log, memory), timeout)
 
 
 def nbgrader(argv):

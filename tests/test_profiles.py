@@ -76,6 +76,13 @@ def test_profile_from_environment_and_grading_forces_smoke(small_data, tmp_path,
     assert load(None, small_data, tmp_path, monkeypatch, env={"TASK3_PROFILE": "full"})["PROFILE"] == "full"
     graded = load("full", small_data, tmp_path, monkeypatch, grading=True)
     assert graded["PROFILE"] == "smoke" and not graded["TRAIN"]
+    # at grading an even smaller part: the grader gives the kernel exactly those rows
+    from coursekit.notebook import grading_config, write_kept_rows
+    assert graded["CONFIG"] == grading_config() and graded["CONFIG"]["subsample"] == graded["GRADING_SUBSAMPLE"]
+    assert graded["CONFIG"] != graded["PROFILES"]["smoke"]
+    kept = write_kept_rows(small_data, tmp_path / "kept" / "task3_data.csv")
+    again = load("full", kept, tmp_path, monkeypatch, grading=True)
+    pd.testing.assert_frame_equal(again["data"], graded["data"])
     with pytest.raises(ValueError, match="smoke"):
         load("ful", small_data, tmp_path, monkeypatch)
 
