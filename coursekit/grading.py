@@ -9,7 +9,9 @@
 
 nbgrader cannot grade in parallel on one sqlite gradebook, so each submission is graded by its own
 `nbgrader autograde` + `nbgrader generate_feedback` processes in its own temporary course root
-(a copy of the source, of gradebook.db and of the submission). The workers' grades are then merged
+(a copy of the source, of gradebook.db and of the submission); these processes, and the judge's,
+are forked from a server with nbgrader and torch imported (coursekit.warm), so a script that calls
+grade_all must do it under `if __name__ == "__main__":` (multiprocessing's rule). The workers' grades are then merged
 one by one into the main gradebook.db (auto scores only: manual scores already entered are kept);
 autograded/<student>/ and feedback/<student>/ are copied back; grades.csv gets one row per student:
 per-part and per-cell scores, total, status, reason, seconds. submitted/ is never written to (a
@@ -19,9 +21,10 @@ Each kernel runs in the sandbox of coursekit.sandbox (bubblewrap; --no-sandbox f
 only). The submission is copied first (regular files only: symlinks, devices, FIFOs and files over
 --max-submission-mb are refused with a note in `reason`); the kernel works on the autograded copy.
 Kernel environment (`kernel_env`): NBGRADER_EXECUTION (nbgrader's, no training), TASK3_DATA (the
-data file as the kernel sees it), PYTHONWARNINGS=ignore, plus grade_all(kernel_env=...) whose
+data file as the kernel sees it: only the rows the notebook keeps at grading, see rows_for_kernels),
+PYTHONWARNINGS=ignore, plus grade_all(kernel_env=...) whose
 values may use {kernel_dir} (the kernel's working directory as the kernel sees it; its host
-path is result['kernel_dir']), TASK3_RECORD_DIR/TASK3_RECORD_SEED (where and under which random seed
+path is result.kernel_dir), TASK3_RECORD_DIR/TASK3_RECORD_SEED (where and under which random seed
 the checks record their run). Points are decided outside the kernel: every check cell by the
 grader's replay of its record (coursekit.judge), the F1 cell by coursekit.answer_key.score() of the
 submitted test_predictions.csv against the answer key (never in the kernel's reach); the

@@ -7,6 +7,7 @@ pickle, no imports outside torch, size caps), and a missing or broken file is a 
 a reason, never a crash of the grader.
 """
 import json
+import time
 import zipfile
 
 import numpy as np
@@ -275,3 +276,18 @@ def test_records_leave_the_kernel_folder_only_as_regular_capped_files(tmp_path):
     assert not list(out.iterdir()) and (record_dir / 'test_bert@3.npz').exists()
     assert outbox.take_records(record_dir, out, 'test_bert', 'test_bert', 2, 1 << 20) == []
     assert (out / 'test_bert.npz').read_bytes() == b'record'
+
+
+def test_replay_started_before_the_records_gives_the_same_verdicts(checks, attention, tmp_path):
+    """judge.Replay (started before the kernel) takes a record saved while it waits, and after
+    finish() the ones never saved fail: the same verdicts as judging the folder afterwards."""
+    records = tmp_path / "records"
+    records.mkdir()
+    names = {'test_attention': 'test_attention', 'test_feedforward': 'test_feedforward'}
+    replay = cj.Replay(records, RECORD_SEED, names, tmp_path, time.time() + 120)
+    time.sleep(1)
+    (records / 'test_attention.npz').write_bytes(attention.read_bytes())
+    time.sleep(1)
+    verdicts = replay.finish(timeout=120)
+    assert verdicts == cj.judge_submission(records, RECORD_SEED, names)
+    assert verdicts['test_attention'] == (True, '✓') and not verdicts['test_feedforward'][0]
