@@ -27,8 +27,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="grading_breakdown_") as tmp:
         course = Course(Path(tmp) / "course")
         demo.write_class(full_solutions(tmp, args.copies), course.submitted)
-        rows = grade_all(course, workers=1, data=data, answer_key=ANSWER_KEY, verbose=False)
-        results = list(grade_all.last_results.values())
+        graded = {}
+        rows = grade_all(course, workers=1, data=data, answer_key=ANSWER_KEY, verbose=False, results=graded)
+        results = list(graded.values())
     total = statistics.median(r["seconds"] for r in rows)
     print(f"{len(rows)} submission(s), median {total:.1f} s each, scores {sorted({r['auto_total'] for r in rows})}")
     phases = {}

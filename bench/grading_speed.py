@@ -117,14 +117,15 @@ def main():
             course = Course(tmp / f"out_{run}")
             demo.write_class(cases, course.submitted)
             started = time.perf_counter()
+            graded = {}
             rows = grade_all(course, workers=workers, data=data, copy_results=False, verbose=False,
-                             use_sandbox=sandboxed, judged=judged)
+                             use_sandbox=sandboxed, judged=judged, results=graded)
             walls[run] = time.perf_counter() - started
             per = [r["seconds"] for r in rows]
             per_sub[run] = statistics.median(per)
             scores = {r["auto_total"] for r in rows}
             judge_share = statistics.median(r.judge_seconds / max(r.seconds, 1e-9)
-                                            for r in grade_all.last_results.values())
+                                            for r in graded.values())
             print(f"{name}, workers={workers}: {len(rows)} submissions in {walls[run]:.1f} s wall, "
                   f"{min(per):.1f}..{max(per):.1f} s per submission (median {per_sub[run]:.1f}), "
                   f"auto scores {sorted(scores)}; the grader's replay of the checks: {judge_share:.1%} of it")

@@ -522,12 +522,13 @@ def csv_safe(value):
 
 def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeout=300, data=None,
               answer_key=None, source_dir=SOURCE_DIR, copy_results=True, verbose=True, use_sandbox=True,
-              caps=None, kernel_env=None, max_file_bytes=100 << 20, judged=True, submitted=None):
+              caps=None, kernel_env=None, max_file_bytes=100 << 20, judged=True, submitted=None, results=None):
     """Grade the class of `course` (a coursekit.course.Course; the repository's by default): its
     submitted/ in, its gradebook.db, grades.csv, autograded/ and feedback/ out. Returns the rows
     written to grades.csv. `kernel_env`: extra environment of the kernels (values may use
     {kernel_dir}); `caps`: see sandbox.CAPS; `answer_key`: the test labels, read only here.
-    `submitted`: read the submissions there instead of course.submitted (a shard: coursekit.shards)."""
+    `submitted`: read the submissions there instead of course.submitted (a shard: coursekit.shards).
+    `results`: a dict to fill with {login: Graded} (benchmarks and tests read phases and paths)."""
     course = course or Course()
     course.root.mkdir(parents=True, exist_ok=True)
     submitted, main_db, out_csv = Path(submitted or course.submitted), course.gradebook, course.grades_csv
@@ -593,17 +594,16 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
             row.update(status=result.status, reason=result.reason, seconds=result.seconds,
                        review="; ".join(result.review), test_f1_weighted=f1["f1_weighted"],
                        f1_notes="; ".join(filter(None, [f1["reason"], *f1["notes"]])))
-            job.results[student] = result
+            if results is not None:
+                results[student] = result
             if verbose:
                 shown = "".join(ch if ch.isprintable() else "?" for ch in student)
                 print(f"{shown:<28} {row['auto_total']:>6} {row['status']:<12} {row['seconds']:>6.1f} с "
                       f"{row['reason']}", flush=True)
             return row
 
-        job.results = {}
         with cf.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             rows = list(pool.map(job, range(len(students)), students))
-        grade_all.last_results = job.results
     late.add_columns(main_db, rows)  # late_days, late_penalty, final
     from coursekit import similarity  # similar_to from similarity.csv, if made (never changes points)
     similarity.add_column(course, rows)
@@ -624,7 +624,6 @@ def grade_all(course=None, *, students=None, workers=2, timeout=1200, cell_timeo
         print(f"проверено работ: {len(rows)}, воркеров: {workers}, всего {wall:.1f} с "
               f"(подготовка {t_prepare:.1f} с, на работу {min(per or [0]):.1f}..{max(per or [0]):.1f} с); "
               f"оценки: {out_csv}")
-    grade_all.last_timing = dict(wall=wall, prepare=t_prepare, per_submission=[r["seconds"] for r in rows])
     return rows
 
 
