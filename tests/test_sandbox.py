@@ -544,7 +544,7 @@ def test_copy_back_keeps_the_submission_and_the_graded_notebook_only(tmp_path):
     (html_dir / f"{ASSIGNMENT}.html").write_text("feedback")
     (html_dir / "fake_grades.html").write_text("10 / 10")
     course = Course(tmp_path / "course")
-    grading.copy_back(dict(student=login, work=work, graded=True), course)
+    grading.copy_back(grading.Graded(login, work, graded=True), course)
     got = course.autograded / login / ASSIGNMENT
     assert sorted(p.name for p in got.iterdir()) == [f"{ASSIGNMENT}.ipynb", "test_predictions.csv"]
     assert (got / f"{ASSIGNMENT}.ipynb").read_text() == "graded"
@@ -554,7 +554,7 @@ def test_copy_back_keeps_the_submission_and_the_graded_notebook_only(tmp_path):
     secret.write_text("secret")
     (html_dir / f"{ASSIGNMENT}.html").unlink()
     (html_dir / f"{ASSIGNMENT}.html").symlink_to(secret)
-    notes = grading.copy_back(dict(student=login, work=work, graded=True), course)
+    notes = grading.copy_back(grading.Graded(login, work, graded=True), course)
     assert notes and "отзыв не скопирован" in notes[0], notes
     assert not (course.feedback / login / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
 
