@@ -81,6 +81,7 @@ def test_release_used_by_demo_exists():
     assert (RELEASE_DIR / f"{ASSIGNMENT}.ipynb").exists(), "make release"
 
 
+@pytest.mark.slow
 def test_the_grader_s_word_reaches_the_feedback(graded):
     """Where the notebook showed ✓ and the grader's replay said no, the feedback says so, in
     Russian, with the grader's message; the F1 cell shows the grader's F1 and no hidden tests."""
@@ -94,6 +95,7 @@ def test_the_grader_s_word_reaches_the_feedback(graded):
     assert rows["demo_honest_data_idioms"]["actual"] == rows["demo_full"]["actual"]  # .data idioms: full points
 
 
+@pytest.mark.slow
 def test_full_solution_graded_notebook_has_no_error_output(graded):
     nb = nc.read(Course(graded["tmp"] / "out").autograded / "demo_full" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     errors = [(i, o.get("ename"), o.get("evalue", "")[:200]) for i, c in enumerate(nb.cells)

@@ -110,6 +110,7 @@ def test_partition_is_stable_and_balanced():
             shards.parse_shard(bad)
 
 
+@pytest.mark.slow
 def test_shards_hold_their_logins_once(graded):
     seen = []
     for i, d in enumerate(graded["dirs"]):
@@ -122,6 +123,7 @@ def test_shards_hold_their_logins_once(graded):
     assert sorted(seen) == sorted(graded["cases"])
 
 
+@pytest.mark.slow
 def test_merged_shards_equal_plain_grading_and_merge_is_idempotent(graded):
     made, plain = graded["made"], graded["plain"]
     proc = cli("merge", *graded["dirs"], "--course", made["tmp"], "--source", made["source"])
@@ -141,6 +143,7 @@ def test_merged_shards_equal_plain_grading_and_merge_is_idempotent(graded):
     assert fingerprint(made["tmp"]) == once
 
 
+@pytest.mark.slow
 def test_merge_keeps_manual_scores(graded, tmp_path):
     """A score entered in formgrader after the first merge survives the next merge and counts."""
     from nbgrader.api import Gradebook
@@ -156,6 +159,7 @@ def test_merge_keeps_manual_scores(graded, tmp_path):
     assert float(rows(target.root)["victim"]["total"]) == 1.5
 
 
+@pytest.mark.slow
 def test_a_failed_or_missing_shard_is_named_and_its_command_closes_the_gap(graded, tmp_path):
     made, dirs = graded["made"], graded["dirs"]
     target = tmp_path / "course"
@@ -182,6 +186,7 @@ def test_a_failed_or_missing_shard_is_named_and_its_command_closes_the_gap(grade
     assert rows(target) == rows(graded["plain"]["tmp"])
 
 
+@pytest.mark.slow
 def test_duplicates_write_nothing(graded, tmp_path):
     made, dirs = graded["made"], graded["dirs"]
     twice = tmp_path / "copy_of_0"
@@ -193,6 +198,7 @@ def test_duplicates_write_nothing(graded, tmp_path):
     assert any("шард 0/3 дан дважды" in t for t in texts), texts
 
 
+@pytest.mark.slow
 def test_a_late_student_is_named_and_graded_alone(graded, tmp_path):
     """A login added after the shards ran lands in one shard; merge names it with a --students command."""
     import nbformat
@@ -227,6 +233,7 @@ def test_a_late_student_is_named_and_graded_alone(graded, tmp_path):
     assert {k: v for k, v in merged.items() if k != "late_student"} == rows(graded["plain"]["tmp"])
 
 
+@pytest.mark.slow
 def test_one_shard_is_plain_grading(graded, tmp_path):
     """`make autograde` is the one-shard case: --shard 0/1 and merge give the plain grades.csv rows."""
     made = graded["made"]
