@@ -9,8 +9,8 @@ from the notebook's outputs: grade_all(judged=False)), then with W workers in th
 folder, same data and virtual environment), sandbox + judge, 1 worker, one after the other in one
 run (REV, this tree, REV, this tree): the median seconds per submission of each and their ratio.
 
-Prints seconds per submission (median) and the wall time of each run, the share of it that the
-grader's replay of the check records takes, the sandbox's overhead per submission, the judge's
+Prints seconds per submission (median) and the wall time of each run, the share of it spent on the
+judge after the kernel ended (the rest of the replay runs alongside the kernel), the sandbox's overhead per submission, the judge's
 (records + replay) overhead, grading time before (no sandbox, no judge) and after (both), and the
 speed-up of W workers over one (all runs in this process, one after the other).
 Needs the release (make release) and the data (make data); predictions are the test labels of the
@@ -124,11 +124,11 @@ def main():
             per = [r["seconds"] for r in rows]
             per_sub[run] = statistics.median(per)
             scores = {r["auto_total"] for r in rows}
-            judge_share = statistics.median(r.judge_seconds / max(r.seconds, 1e-9)
+            judge_share = statistics.median((r.phases.get("replay", 0) + r.phases.get("judge", 0)) / max(r.seconds, 1e-9)
                                             for r in graded.values())
             print(f"{name}, workers={workers}: {len(rows)} submissions in {walls[run]:.1f} s wall, "
                   f"{min(per):.1f}..{max(per):.1f} s per submission (median {per_sub[run]:.1f}), "
-                  f"auto scores {sorted(scores)}; the grader's replay of the checks: {judge_share:.1%} of it")
+                  f"auto scores {sorted(scores)}; waiting for the judge after the kernel + its gradebook write: {judge_share:.1%} of it")
         overhead = per_sub["sandbox_1"] / per_sub["no-sandbox_1"] - 1
         print(f"sandbox overhead per submission (1 worker, median): {overhead * 100:+.1f}% "
               f"({per_sub['sandbox_1']:.1f} s vs {per_sub['no-sandbox_1']:.1f} s)")

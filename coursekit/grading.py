@@ -100,9 +100,8 @@ class Graded:
     seconds: float = 0.0
     f1: dict = None  # coursekit.answer_key.score() of the submitted test_predictions.csv
     review: list = field(default_factory=list)  # reasons for a human look
-    phases: dict = field(default_factory=dict)  # seconds of copy, autograde, judge, feedback
+    phases: dict = field(default_factory=dict)  # seconds of copy, autograde, replay (after the kernel), judge, feedback
     cell_seconds: list = field(default_factory=list)  # (cell index, seconds, grade id, first line)
-    judge_seconds: float = 0.0
 
 
 def tree_hash(path):
@@ -264,10 +263,11 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
                        preprocessors.CELL_TIMES_ENV: str(work / "cell_times.tsv")})
     seen = sandbox.WORKDIR if use_sandbox else kernel_dir  # the kernel's cwd, as the kernel sees it
     kernel_env = {k: str(v).replace("{kernel_dir}", str(seen)) for k, v in (kernel_env or {}).items()}
+    checks = judge.check_cells(source_nb) if judged else {}
     if judged:
         kernel_env.update(TASK3_RECORD_DIR=str(Path(seen) / kernel_records), TASK3_RECORD_SEED=str(seed))
         env[outbox.RECORDS_ENV] = json.dumps(dict(record_dir=str(kernel_dir / kernel_records), out_dir=str(records),
-                                                  checks=judge.check_cells(source_nb),
+                                                  checks=checks,
                                                   max_bytes=judge.RECORD_LIMIT))
     if use_sandbox:
         read_only = {kernel_dir / "tests.py": sandbox.WORKDIR / "tests.py"}
@@ -284,9 +284,9 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
     phases = result.phases
     phases["copy"] = time.perf_counter() - started
     # the judge replays each check's record as soon as the grader has taken it out, while the kernel
-    # runs the later cells (it never sees the kernel, only the grader's records/ folder)
-    replay = judge.Replay(records, seed, judge.check_cells(source_nb), work, time.time() + limits.timeout + 420) \
-        if judged else None
+    # runs the later cells (it never sees the kernel, only the grader's records/ folder); it gives up
+    # after the autograde's hard limit (timeout + 120 s) and finish()'s wait (300 s)
+    replay = judge.Replay(records, seed, checks, work, time.time() + limits.timeout + 120 + 300) if judged else None
     try:
         # the deadline stops the cells in time (points kept); this hard limit is the backstop
         rc = run_nbgrader(["autograde", ASSIGNMENT, "--student", student, "--force", *extra], work, env,
@@ -338,7 +338,6 @@ def grade_one(student, submission_dir, *, template, main_db, work, env, limits=L
                 verdicts=verdicts)
             if (records / "notes.txt").exists():
                 result.review += (records / "notes.txt").read_text(errors="replace").splitlines()[:20]
-        result.judge_seconds = round(time.perf_counter() - judge_started, 1)
         phases["judge"] = time.perf_counter() - judge_started
         leaving = feedback_notebook(nb, source_nb, decided, f1 if judged else None)
         # what the kernel left in its folder is set aside (deleted with `work`); the graded notebook
